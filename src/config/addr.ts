@@ -206,3 +206,15 @@ export function gatewayProblem(gw: Ip, addresses: readonly Cidr[]): string | und
   }
   return `${gw.text} is outside the bond's IPv${gw.family} subnets (${same.map(networkOf).join(', ')}); the kernel would refuse the route (Network is unreachable)`;
 }
+
+/**
+ * A warning for an IPv4 interface address that is its subnet's network or broadcast address
+ * (legal for the kernel, almost always a typo), or undefined.
+ */
+export function hostAddressWarning(c: Cidr): string | undefined {
+  if (c.family !== 4 || c.prefix > 30) return undefined;
+  const m = prefixMask(4, c.prefix);
+  if ((c.addr & ~m & 0xffffffffn) === 0n) return `${c.text} is the network address of ${networkOf(c)}; a host address was probably meant`;
+  if ((c.addr | (~m & 0xffffffffn)) === c.addr) return `${c.text} is the broadcast address of ${networkOf(c)}; a host address was probably meant`;
+  return undefined;
+}
