@@ -1,0 +1,364 @@
+/**
+ * Netlink, rtnetlink, IFLA, IFLA_BOND and IFLA_BOND_SLAVE numbers.
+ *
+ * Values are the kernel UAPI ones (linux/netlink.h, rtnetlink.h, if_link.h, if_addr.h, if.h); they
+ * are part of the kernel ABI and never change once released. Names follow the C spelling so they
+ * can be grepped against the headers.
+ */
+import { constants as osConstants } from 'node:os';
+
+// --- sockets -------------------------------------------------------------------------------
+export const AF_UNSPEC = 0;
+export const AF_INET = 2;
+export const AF_BRIDGE = 7;
+export const AF_INET6 = 10;
+
+export const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
+
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const SO_RCVBUFFORCE = 33;
+
+export const SOL_NETLINK = 270;
+export const NETLINK_ADD_MEMBERSHIP = 1;
+export const NETLINK_DROP_MEMBERSHIP = 2;
+export const NETLINK_NO_ENOBUFS = 5;
+export const NETLINK_CAP_ACK = 10;
+export const NETLINK_EXT_ACK = 11;
+export const NETLINK_GET_STRICT_CHK = 12;
+
+// --- message header --------------------------------------------------------------------------
+export const NLMSG_HDRLEN = 16;
+export const NLMSG_NOOP = 1;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLMSG_OVERRUN = 4;
+/** Types below this are netlink control messages, not protocol messages. */
+export const NLMSG_MIN_TYPE = 0x10;
+
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
+export const NLM_F_ACK = 0x4;
+export const NLM_F_ECHO = 0x8;
+export const NLM_F_DUMP_INTR = 0x10;
+export const NLM_F_DUMP_FILTERED = 0x20;
+// GET modifiers
+export const NLM_F_ROOT = 0x100;
+export const NLM_F_MATCH = 0x200;
+export const NLM_F_ATOMIC = 0x400;
+export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+// NEW modifiers
+export const NLM_F_REPLACE = 0x100;
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_CREATE = 0x400;
+export const NLM_F_APPEND = 0x800;
+// flags of an NLMSG_ERROR reply
+export const NLM_F_CAPPED = 0x100;
+export const NLM_F_ACK_TLVS = 0x200;
+
+export const NLMSGERR_ATTR_MSG = 1;
+export const NLMSGERR_ATTR_OFFS = 2;
+export const NLMSGERR_ATTR_COOKIE = 3;
+export const NLMSGERR_ATTR_POLICY = 4;
+export const NLMSGERR_ATTR_MISS_TYPE = 5;
+export const NLMSGERR_ATTR_MISS_NEST = 6;
+
+// --- attributes ------------------------------------------------------------------------------
+export const NLA_HDRLEN = 4;
+export const NLA_ALIGNTO = 4;
+export const NLA_F_NESTED = 0x8000;
+export const NLA_F_NET_BYTEORDER = 0x4000;
+export const NLA_TYPE_MASK = 0x3fff;
+
+// --- rtnetlink message types ------------------------------------------------------------------
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_GETLINK = 18;
+export const RTM_SETLINK = 19;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
+
+/** Multicast groups (numbers for NETLINK_ADD_MEMBERSHIP, not bitmasks). */
+export const RTNLGRP_LINK = 1;
+export const RTNLGRP_NOTIFY = 2;
+export const RTNLGRP_NEIGH = 3;
+export const RTNLGRP_IPV4_IFADDR = 5;
+export const RTNLGRP_IPV4_ROUTE = 7;
+export const RTNLGRP_IPV6_IFADDR = 9;
+export const RTNLGRP_IPV6_ROUTE = 11;
+
+// --- links -----------------------------------------------------------------------------------
+export const IFINFOMSG_LEN = 16;
+
+export const IFF_UP = 0x1;
+export const IFF_BROADCAST = 0x2;
+export const IFF_DEBUG = 0x4;
+export const IFF_LOOPBACK = 0x8;
+export const IFF_POINTOPOINT = 0x10;
+export const IFF_NOTRAILERS = 0x20;
+export const IFF_RUNNING = 0x40;
+export const IFF_NOARP = 0x80;
+export const IFF_PROMISC = 0x100;
+export const IFF_ALLMULTI = 0x200;
+export const IFF_MASTER = 0x400;
+export const IFF_SLAVE = 0x800;
+export const IFF_MULTICAST = 0x1000;
+export const IFF_PORTSEL = 0x2000;
+export const IFF_AUTOMEDIA = 0x4000;
+export const IFF_DYNAMIC = 0x8000;
+export const IFF_LOWER_UP = 0x10000;
+export const IFF_DORMANT = 0x20000;
+export const IFF_ECHO = 0x40000;
+
+export const IFLA_UNSPEC = 0;
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_LINK = 5;
+export const IFLA_QDISC = 6;
+export const IFLA_STATS = 7;
+export const IFLA_MASTER = 10;
+export const IFLA_TXQLEN = 13;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKMODE = 17;
+export const IFLA_LINKINFO = 18;
+export const IFLA_IFALIAS = 20;
+export const IFLA_STATS64 = 23;
+export const IFLA_AF_SPEC = 26;
+export const IFLA_GROUP = 27;
+export const IFLA_NET_NS_FD = 28;
+export const IFLA_EXT_MASK = 29;
+export const IFLA_PROMISCUITY = 30;
+export const IFLA_NUM_TX_QUEUES = 31;
+export const IFLA_NUM_RX_QUEUES = 32;
+export const IFLA_CARRIER = 33;
+export const IFLA_CARRIER_CHANGES = 35;
+export const IFLA_LINK_NETNSID = 37;
+export const IFLA_PROTO_DOWN = 39;
+export const IFLA_GSO_MAX_SEGS = 40;
+export const IFLA_GSO_MAX_SIZE = 41;
+export const IFLA_PAD = 42;
+export const IFLA_XDP = 43;
+export const IFLA_EVENT = 44;
+export const IFLA_CARRIER_UP_COUNT = 47;
+export const IFLA_CARRIER_DOWN_COUNT = 48;
+export const IFLA_NEW_IFINDEX = 49;
+export const IFLA_MIN_MTU = 50;
+export const IFLA_MAX_MTU = 51;
+export const IFLA_PROP_LIST = 52;
+export const IFLA_ALT_IFNAME = 53;
+export const IFLA_PERM_ADDRESS = 54;
+export const IFLA_PROTO_DOWN_REASON = 55;
+export const IFLA_PARENT_DEV_NAME = 56;
+export const IFLA_PARENT_DEV_BUS_NAME = 57;
+export const IFLA_GRO_MAX_SIZE = 58;
+export const IFLA_TSO_MAX_SIZE = 59;
+export const IFLA_TSO_MAX_SEGS = 60;
+export const IFLA_ALLMULTI = 61;
+
+/** IFLA_EXT_MASK bits. */
+export const RTEXT_FILTER_VF = 1 << 0;
+export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+
+export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+export const IFLA_INFO_XSTATS = 3;
+export const IFLA_INFO_SLAVE_KIND = 4;
+export const IFLA_INFO_SLAVE_DATA = 5;
+
+export const VETH_INFO_PEER = 1;
+
+/** IFLA_OPERSTATE values (RFC 2863), index = kernel number. */
+export const OPERSTATE_NAMES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'] as const;
+export type OperState = (typeof OPERSTATE_NAMES)[number];
+
+export const IFLA_EVENT_NONE = 0;
+export const IFLA_EVENT_REBOOT = 1;
+export const IFLA_EVENT_FEATURES = 2;
+export const IFLA_EVENT_BONDING_FAILOVER = 3;
+export const IFLA_EVENT_NOTIFY_PEERS = 4;
+export const IFLA_EVENT_IGMP_RESEND = 5;
+export const IFLA_EVENT_BONDING_OPTIONS = 6;
+/** IFLA_EVENT values by kernel number; index 0 (NONE) is never sent. */
+export const LINK_EVENT_NAMES = [
+  'none',
+  'reboot',
+  'features',
+  'failover',
+  'notify-peers',
+  'igmp-resend',
+  'bonding-options',
+] as const;
+
+// --- bonding (IFLA_INFO_DATA of kind "bond") --------------------------------------------------
+export const IFLA_BOND_MODE = 1;
+export const IFLA_BOND_ACTIVE_SLAVE = 2;
+export const IFLA_BOND_MIIMON = 3;
+export const IFLA_BOND_UPDELAY = 4;
+export const IFLA_BOND_DOWNDELAY = 5;
+export const IFLA_BOND_USE_CARRIER = 6;
+export const IFLA_BOND_ARP_INTERVAL = 7;
+export const IFLA_BOND_ARP_IP_TARGET = 8;
+export const IFLA_BOND_ARP_VALIDATE = 9;
+export const IFLA_BOND_ARP_ALL_TARGETS = 10;
+export const IFLA_BOND_PRIMARY = 11;
+export const IFLA_BOND_PRIMARY_RESELECT = 12;
+export const IFLA_BOND_FAIL_OVER_MAC = 13;
+export const IFLA_BOND_XMIT_HASH_POLICY = 14;
+export const IFLA_BOND_RESEND_IGMP = 15;
+export const IFLA_BOND_NUM_PEER_NOTIF = 16;
+export const IFLA_BOND_ALL_SLAVES_ACTIVE = 17;
+export const IFLA_BOND_MIN_LINKS = 18;
+export const IFLA_BOND_LP_INTERVAL = 19;
+export const IFLA_BOND_PACKETS_PER_SLAVE = 20;
+export const IFLA_BOND_AD_LACP_RATE = 21;
+export const IFLA_BOND_AD_SELECT = 22;
+export const IFLA_BOND_AD_INFO = 23;
+export const IFLA_BOND_AD_ACTOR_SYS_PRIO = 24;
+export const IFLA_BOND_AD_USER_PORT_KEY = 25;
+export const IFLA_BOND_AD_ACTOR_SYSTEM = 26;
+export const IFLA_BOND_TLB_DYNAMIC_LB = 27;
+export const IFLA_BOND_PEER_NOTIF_DELAY = 28;
+export const IFLA_BOND_AD_LACP_ACTIVE = 29;
+export const IFLA_BOND_MISSED_MAX = 30;
+export const IFLA_BOND_NS_IP6_TARGET = 31;
+export const IFLA_BOND_COUPLED_CONTROL = 32;
+/** Highest IFLA_BOND_* this code knows; higher ones are kept raw (BondInfo.unknown). */
+export const IFLA_BOND_MAX = 32;
+
+export const IFLA_BOND_AD_INFO_AGGREGATOR = 1;
+export const IFLA_BOND_AD_INFO_NUM_PORTS = 2;
+export const IFLA_BOND_AD_INFO_ACTOR_KEY = 3;
+export const IFLA_BOND_AD_INFO_PARTNER_KEY = 4;
+export const IFLA_BOND_AD_INFO_PARTNER_MAC = 5;
+
+// --- bonding slave (IFLA_INFO_SLAVE_DATA of slave kind "bond") --------------------------------
+export const IFLA_BOND_SLAVE_STATE = 1;
+export const IFLA_BOND_SLAVE_MII_STATUS = 2;
+export const IFLA_BOND_SLAVE_LINK_FAILURE_COUNT = 3;
+export const IFLA_BOND_SLAVE_PERM_HWADDR = 4;
+export const IFLA_BOND_SLAVE_QUEUE_ID = 5;
+export const IFLA_BOND_SLAVE_AD_AGGREGATOR_ID = 6;
+export const IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE = 7;
+export const IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE = 8;
+export const IFLA_BOND_SLAVE_PRIO = 9;
+export const IFLA_BOND_SLAVE_ACTOR_PORT_PRIO = 10;
+export const IFLA_BOND_SLAVE_AD_CHURN_ACTOR_STATE = 11;
+export const IFLA_BOND_SLAVE_AD_CHURN_PARTNER_STATE = 12;
+export const IFLA_BOND_SLAVE_MAX = 12;
+
+// --- addresses -------------------------------------------------------------------------------
+export const IFADDRMSG_LEN = 8;
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_ANYCAST = 5;
+export const IFA_CACHEINFO = 6;
+export const IFA_MULTICAST = 7;
+export const IFA_FLAGS = 8;
+export const IFA_RT_PRIORITY = 9;
+export const IFA_TARGET_NETNSID = 10;
+export const IFA_PROTO = 11;
+
+export const IFA_F_SECONDARY = 0x01;
+export const IFA_F_NODAD = 0x02;
+export const IFA_F_OPTIMISTIC = 0x04;
+export const IFA_F_DADFAILED = 0x08;
+export const IFA_F_HOMEADDRESS = 0x10;
+export const IFA_F_DEPRECATED = 0x20;
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_PERMANENT = 0x80;
+export const IFA_F_MANAGETEMPADDR = 0x100;
+export const IFA_F_NOPREFIXROUTE = 0x200;
+
+// --- routes ----------------------------------------------------------------------------------
+export const RTMSG_LEN = 12;
+export const RTA_DST = 1;
+export const RTA_SRC = 2;
+export const RTA_IIF = 3;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_METRICS = 8;
+export const RTA_MULTIPATH = 9;
+export const RTA_FLOW = 11;
+export const RTA_CACHEINFO = 12;
+export const RTA_TABLE = 15;
+export const RTA_MARK = 16;
+export const RTA_VIA = 18;
+export const RTA_PREF = 20;
+export const RTA_EXPIRES = 23;
+export const RTA_NH_ID = 30;
+
+export const RT_TABLE_UNSPEC = 0;
+export const RT_TABLE_DEFAULT = 253;
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+
+export const RTPROT_UNSPEC = 0;
+export const RTPROT_REDIRECT = 1;
+export const RTPROT_KERNEL = 2;
+export const RTPROT_BOOT = 3;
+export const RTPROT_STATIC = 4;
+
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_SITE = 200;
+export const RT_SCOPE_LINK = 253;
+export const RT_SCOPE_HOST = 254;
+export const RT_SCOPE_NOWHERE = 255;
+
+export const RTN_UNSPEC = 0;
+export const RTN_UNICAST = 1;
+export const RTN_LOCAL = 2;
+export const RTN_BROADCAST = 3;
+export const RTN_ANYCAST = 4;
+export const RTN_MULTICAST = 5;
+export const RTN_BLACKHOLE = 6;
+export const RTN_UNREACHABLE = 7;
+export const RTN_PROHIBIT = 8;
+
+export const RTM_F_NOTIFY = 0x100;
+export const RTM_F_CLONED = 0x200;
+
+// --- errno -----------------------------------------------------------------------------------
+/** errno numbers this module refers to by name (Linux values). */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EBUSY = 16;
+export const EEXIST = 17;
+export const ENODEV = 19;
+export const EINVAL = 22;
+export const ERANGE = 34;
+export const EMSGSIZE = 90;
+export const EOPNOTSUPP = 95;
+export const ENOBUFS = 105;
+export const ETIMEDOUT = 110;
+export const ECANCELED = 125;
+
+const errnoNames = new Map<number, string>();
+{
+  // os.constants.errno has aliases (ENOTSUP = EOPNOTSUPP, EWOULDBLOCK = EAGAIN, EDEADLOCK =
+  // EDEADLK); the kernel and iproute2 speak of the second spelling, so prefer it.
+  const preferred = new Set(['EOPNOTSUPP', 'EAGAIN', 'EDEADLK']);
+  for (const [name, value] of Object.entries(osConstants.errno)) {
+    if (!errnoNames.has(value) || preferred.has(name)) errnoNames.set(value, name);
+  }
+}
+
+/** 'EBUSY' for 16, and so on; `E<number>` for numbers Node does not know. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}

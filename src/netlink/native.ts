@@ -1,0 +1,71 @@
+/**
+ * Loads the nlsock addon (build/Release/nlsock.node, built by `npm install` / `npx node-gyp
+ * rebuild`) and types it. The addon is found from the package root, which is located by walking
+ * up from this file to the first directory holding package.json, so the same code works from
+ * src/netlink (vitest) and from dist/src/netlink (compiled).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The object the addon wraps; it calls onDatagram for every datagram or receive error. */
+export interface NativeTarget {
+  /**
+   * errno 0 with a Buffer holding one datagram (one or more netlink messages), or an errno
+   * (ENOBUFS: the kernel dropped messages because the receive queue was full) with undefined.
+   */
+  onDatagram(errno: number, datagram: Buffer | undefined): void;
+}
+
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface NlsockAddon {
+  /** Creates and binds the socket (inside the netns at netnsPath when given) and wraps target. */
+  open(target: NativeTarget, protocol: number, netnsPath?: string): void;
+  /** Sends one datagram to the kernel; returns the byte count. Throws with `errno` on failure. */
+  send(target: NativeTarget, datagram: Buffer): number;
+  setsockoptInt(target: NativeTarget, level: number, name: number, value: number): void;
+  getsockoptInt(target: NativeTarget, level: number, name: number): number;
+  /** The port id the kernel assigned at bind(). */
+  portid(target: NativeTarget): number;
+  /** Idempotent. Also done by the addon when target is garbage collected. */
+  close(target: NativeTarget): void;
+  /** SO_PEERCRED of a connected Unix socket fd. */
+  peerCredentials(fd: number): PeerCredentials;
+}
+
+/** An Error thrown by the addon for a failed system call. */
+export interface NativeError extends Error {
+  errno?: number;
+  syscall?: string;
+}
+
+/** The first directory at or above `start` that contains package.json. */
+export function findPackageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = start;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`nlsock: no package.json above ${start}`);
+    dir = parent;
+  }
+}
+
+let addon: NlsockAddon | undefined;
+
+/** The addon, loaded once. Throws a message that says how to build it when it is missing. */
+export function loadNative(): NlsockAddon {
+  if (addon) return addon;
+  const root = findPackageRoot();
+  const path = join(root, 'build', 'Release', 'nlsock.node');
+  if (!existsSync(path)) {
+    throw new Error(`nlsock: ${path} is missing; build it with \`npm install\` or \`npx node-gyp rebuild\` in ${root}`);
+  }
+  addon = createRequire(import.meta.url)(path) as NlsockAddon;
+  return addon;
+}
