@@ -1,0 +1,352 @@
+/**
+ * Failover drill analysis (pure): a probe stream result plus timestamped drill events →
+ * loss windows, per-fault detection / failover / loss / downtime, and totals.
+ *
+ * All event times (`t`) are epoch ms on the clock of `nowMs()` (probe.ts), the same clock as
+ * ProbeResult.startMs. Loss is judged by send time: a probe is lost when no echo of it came
+ * back before the agent stopped listening, whatever the order or number of echoes.
+ */
+import type { ProbeResult } from './probe-agent.js';
+
+/** Fault kinds the drill injects. An event with `fault: true` counts as a fault too. */
+export const FAULT_KINDS: ReadonlySet<string> = new Set([
+  'cut', // carrier loss on the (active) NIC
+  'carrier-loss',
+  'port-down', // the switch port facing the NIC goes down
+  'nic-delete',
+  'flap',
+  'restore', // undo the previous fault (failback may follow)
+]);
+/** Observations that show the bond noticed a link going away (detection of a fault). */
+export const DOWN_KINDS: ReadonlySet<string> = new Set(['carrier-down', 'mii-down', 'link-down', 'nic-gone']);
+/** Observations that show the bond noticed a link coming back (detection of a restore). */
+export const UP_KINDS: ReadonlySet<string> = new Set(['carrier-up', 'mii-up', 'link-up']);
+/** Observations of a change of active slave. */
+export const FAILOVER_KINDS: ReadonlySet<string> = new Set(['failover', 'failback', 'active-change']);
+
+export interface DrillEvent {
+  /** Epoch ms (nowMs() clock). */
+  t: number;
+  kind: string;
+  /** NIC the fault hits or the observation is about. */
+  nic?: string;
+  /** For failover kinds: the new active slave. */
+  newActive?: string;
+  label?: string;
+  /** Overrides the classification by kind. */
+  fault?: boolean;
+}
+
+export interface LossWindow {
+  firstSeq: number;
+  lastSeq: number;
+  lost: number;
+  /** Epoch ms of the send of the first lost probe. */
+  startMs: number;
+  /** Epoch ms of the send of the first probe after the window that came back; when the stream
+   *  never recovered, the time the next probe would have been sent. */
+  endMs: number;
+  /** endMs - startMs: the downtime this window stands for. */
+  durationMs: number;
+  /** Whether a probe after the window came back. */
+  recovered: boolean;
+  /** startMs relative to the start of the stream. */
+  atMs: number;
+}
+
+export interface FaultReport {
+  index: number;
+  kind: string;
+  nic?: string;
+  label?: string;
+  t: number;
+  /** t relative to the start of the stream (negative: before the first probe). */
+  atMs: number;
+  /** Epoch ms where this fault's window ends (next fault, or end of the stream). */
+  untilMs: number;
+  /** Probes sent in the window. */
+  sent: number;
+  /** Probes sent in the window and lost. */
+  lost: number;
+  /** Loss windows that start in this fault's window. */
+  lossWindows: LossWindow[];
+  /** First lost send → first successful send after it (the first window); 0 if none lost. */
+  downtimeMs: number;
+  /** Sum of the durations of all loss windows of this fault (more than one when flapping). */
+  lossMs: number;
+  /** Fault → traffic flowing again (end of the last window); null if nothing was lost. */
+  outageMs: number | null;
+  /** False if some loss window of this fault never recovered. */
+  recovered: boolean;
+  /** Fault → first detection observation (carrier/mii down, or up for a restore); null if none. */
+  detectionMs: number | null;
+  detectedBy: string | null;
+  /** Fault → first failover observation in the window; null if none. */
+  failoverMs: number | null;
+  newActive: string | null;
+  /** Largest round trip of a probe sent in the window that came back; null if none came back. */
+  maxRttMs: number | null;
+}
+
+export interface DrillTotals {
+  sent: number;
+  received: number;
+  lost: number;
+  /** lost / sent (0 when nothing was sent). */
+  lossRatio: number;
+  duplicates: number;
+  reordered: number;
+  lossWindows: number;
+  /** Sum of all loss window durations. */
+  downtimeMs: number;
+  maxWindowMs: number;
+  /** Lost probes not in any fault's window (before the first fault, or no faults at all). */
+  unattributedLost: number;
+  rttP50Ms: number | null;
+  rttP99Ms: number | null;
+}
+
+export interface DrillAnalysis {
+  startMs: number;
+  /** First send → when the probe after the last would have been sent. */
+  durationMs: number;
+  rateHz: number;
+  achievedHz: number;
+  /** Nominal time between probes. */
+  intervalMs: number;
+  lossWindows: LossWindow[];
+  faults: FaultReport[];
+  totals: DrillTotals;
+}
+
+export interface AnalyzeOptions {
+  /**
+   * A fault's window starts this long before the fault, so a probe already in flight when the
+   * fault hit is charged to it. Default: one probe interval.
+   */
+  slackMs?: number;
+}
+
+export function isFault(event: DrillEvent): boolean {
+  return event.fault ?? FAULT_KINDS.has(event.kind);
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** A consistent view of a result: equal-length arrays, times as epoch ms. */
+interface Stream {
+  n: number;
+  sendMs: Float64Array;
+  ok: Uint8Array;
+  rttMs: Float64Array;
+  intervalMs: number;
+  startMs: number;
+  endMs: number;
+}
+
+function toStream(probe: ProbeResult): Stream {
+  const n = Math.min(probe.sendUs.length, probe.recvUs.length);
+  const sendMs = new Float64Array(n);
+  const ok = new Uint8Array(n);
+  const rttMs = new Float64Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    sendMs[i] = probe.startMs + probe.sendUs[i]! / 1000;
+    const r = probe.recvUs[i]!;
+    if (Number.isFinite(r) && r >= 0) {
+      ok[i] = 1;
+      rttMs[i] = Math.max(0, (r - probe.sendUs[i]!) / 1000);
+    }
+  }
+  const hz = probe.achievedHz > 0 ? probe.achievedHz : probe.rateHz;
+  const intervalMs = hz > 0 ? 1000 / hz : 0;
+  const endMs = n > 0 ? sendMs[n - 1]! + intervalMs : probe.startMs;
+  return { n, sendMs, ok, rttMs, intervalMs, startMs: probe.startMs, endMs };
+}
+
+function windowsOf(s: Stream): LossWindow[] {
+  const out: LossWindow[] = [];
+  let i = 0;
+  while (i < s.n) {
+    if (s.ok[i]) {
+      i++;
+      continue;
+    }
+    const first = i;
+    while (i < s.n && !s.ok[i]) i++;
+    const last = i - 1;
+    const recovered = i < s.n;
+    const startMs = s.sendMs[first]!;
+    const endMs = recovered ? s.sendMs[i]! : s.sendMs[last]! + s.intervalMs;
+    out.push({
+      firstSeq: first,
+      lastSeq: last,
+      lost: last - first + 1,
+      startMs: round3(startMs),
+      endMs: round3(endMs),
+      durationMs: round3(endMs - startMs),
+      recovered,
+      atMs: round3(startMs - s.startMs),
+    });
+  }
+  return out;
+}
+
+/** Runs of consecutive lost sequence numbers, in order. */
+export function lossWindows(probe: ProbeResult): LossWindow[] {
+  return windowsOf(toStream(probe));
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** First event in [from, until) matching `kinds`, preferring one about `nic`. */
+function firstObservation(events: readonly DrillEvent[], kinds: ReadonlySet<string>, from: number, until: number, nic: string | undefined): DrillEvent | undefined {
+  const candidates = events.filter((e) => !isFault(e) && kinds.has(e.kind) && e.t >= from && e.t < until);
+  if (nic !== undefined) {
+    const same = candidates.find((e) => e.nic === nic);
+    if (same) return same;
+  }
+  return candidates[0];
+}
+
+export function analyze(probe: ProbeResult, events: readonly DrillEvent[], options: AnalyzeOptions = {}): DrillAnalysis {
+  const s = toStream(probe);
+  const windows = windowsOf(s);
+  const slack = options.slackMs ?? s.intervalMs;
+  const sorted = [...events].sort((a, b) => a.t - b.t);
+  const faults = sorted.filter(isFault);
+
+  /** Index of the first probe sent at or after `t`. */
+  const seqAt = (t: number): number => {
+    let lo = 0;
+    let hi = s.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s.sendMs[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+
+  let attributed = 0;
+  const reports: FaultReport[] = faults.map((fault, index) => {
+    const next = faults[index + 1];
+    const from = fault.t - slack;
+    const until = next ? next.t - slack : Math.max(s.endMs, fault.t) + 1e-9;
+    const untilMs = next ? next.t : Math.max(s.endMs, fault.t);
+    const a = seqAt(from);
+    const b = seqAt(until);
+    let lost = 0;
+    let maxRtt = -1;
+    for (let i = a; i < b; i++) {
+      if (!s.ok[i]) lost++;
+      else if (s.rttMs[i]! > maxRtt) maxRtt = s.rttMs[i]!;
+    }
+    attributed += lost;
+    const own = windows.filter((w) => w.startMs >= from && w.startMs < until);
+    const detectKinds = fault.kind === 'restore' ? UP_KINDS : DOWN_KINDS;
+    const obsUntil = next ? next.t : Infinity;
+    const detected = firstObservation(sorted, detectKinds, fault.t, obsUntil, fault.nic);
+    const failover = firstObservation(sorted, FAILOVER_KINDS, fault.t, obsUntil, undefined);
+    const lastWindow = own[own.length - 1];
+    const report: FaultReport = {
+      index,
+      kind: fault.kind,
+      t: fault.t,
+      atMs: round3(fault.t - s.startMs),
+      untilMs: round3(untilMs),
+      sent: b - a,
+      lost,
+      lossWindows: own,
+      downtimeMs: own[0]?.durationMs ?? 0,
+      lossMs: round3(own.reduce((sum, w) => sum + w.durationMs, 0)),
+      outageMs: lastWindow ? round3(lastWindow.endMs - fault.t) : null,
+      recovered: own.every((w) => w.recovered),
+      detectionMs: detected ? round3(detected.t - fault.t) : null,
+      detectedBy: detected?.kind ?? null,
+      failoverMs: failover ? round3(failover.t - fault.t) : null,
+      newActive: failover ? (failover.newActive ?? failover.nic ?? null) : null,
+      maxRttMs: maxRtt >= 0 ? round3(maxRtt) : null,
+    };
+    if (fault.nic !== undefined) report.nic = fault.nic;
+    if (fault.label !== undefined) report.label = fault.label;
+    return report;
+  });
+
+  let received = 0;
+  const rtts: number[] = [];
+  for (let i = 0; i < s.n; i++) {
+    if (s.ok[i]) {
+      received++;
+      rtts.push(s.rttMs[i]!);
+    }
+  }
+  rtts.sort((x, y) => x - y);
+  const lost = s.n - received;
+  const p50 = percentile(rtts, 0.5);
+  const p99 = percentile(rtts, 0.99);
+  return {
+    startMs: probe.startMs,
+    durationMs: round3(s.endMs - s.startMs),
+    rateHz: probe.rateHz,
+    achievedHz: probe.achievedHz,
+    intervalMs: round3(s.intervalMs),
+    lossWindows: windows,
+    faults: reports,
+    totals: {
+      sent: s.n,
+      received,
+      lost,
+      lossRatio: s.n > 0 ? lost / s.n : 0,
+      duplicates: probe.duplicates,
+      reordered: probe.reordered,
+      lossWindows: windows.length,
+      downtimeMs: round3(windows.reduce((sum, w) => sum + w.durationMs, 0)),
+      maxWindowMs: windows.reduce((m, w) => Math.max(m, w.durationMs), 0),
+      unattributedLost: lost - attributed,
+      rttP50Ms: p50 === null ? null : round3(p50),
+      rttP99Ms: p99 === null ? null : round3(p99),
+    },
+  };
+}
+
+function ms(x: number | null): string {
+  return x === null ? '-' : x.toFixed(1);
+}
+
+/** A plain-text table of the per-fault results and the totals, for terminals and logs. */
+export function formatAnalysisTable(a: DrillAnalysis): string {
+  const header = ['#', 'fault', 'nic', 'at ms', 'detect ms', 'failover ms', 'lost', 'downtime ms', 'outage ms', 'new active'];
+  const rows = a.faults.map((f) => [
+    String(f.index + 1),
+    f.label ?? f.kind,
+    f.nic ?? '-',
+    ms(f.atMs),
+    ms(f.detectionMs),
+    ms(f.failoverMs),
+    `${f.lost}/${f.sent}`,
+    f.recovered ? ms(f.downtimeMs) : `${ms(f.downtimeMs)}+`,
+    ms(f.outageMs),
+    f.newActive ?? '-',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => (c <= 2 || c === 9 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  const t = a.totals;
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  out.push(
+    '',
+    `probes ${t.received}/${t.sent} received, ${t.lost} lost (${(t.lossRatio * 100).toFixed(2)}%) at ${a.achievedHz} pps over ${(a.durationMs / 1000).toFixed(2)} s`,
+    `loss windows ${t.lossWindows}, downtime ${t.downtimeMs.toFixed(1)} ms total, longest ${t.maxWindowMs.toFixed(1)} ms` +
+      (t.unattributedLost > 0 ? `, ${t.unattributedLost} lost outside any fault` : ''),
+    `duplicates ${t.duplicates}, reordered ${t.reordered}, rtt p50 ${ms(t.rttP50Ms)} ms p99 ${ms(t.rttP99Ms)} ms`,
+  );
+  return out.join('\n') + '\n';
+}
