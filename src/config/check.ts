@@ -64,22 +64,32 @@ function cidrs(bond: DesiredBond): Cidr[] {
  * primary/active_slave among the slaves, per-slave option modes and queue_id uniqueness,
  * gateways and route next hops inside the bond's subnets.
  */
-export function checkBond(bond: DesiredBond, at: Locator, diag: Diagnostics): void {
+export interface CheckScope {
+  /** Run validateOptionSet (false when an option failed to parse). */
+  options?: boolean;
+  /** Check primary/active_slave membership and per-slave options (false when a slave failed to parse). */
+  membership?: boolean;
+  /** Check gateways and next hops against the addresses (false when an address failed to parse). */
+  reachability?: boolean;
+}
+
+export function checkBond(bond: DesiredBond, at: Locator, diag: Diagnostics, scope: CheckScope = {}): void {
+  const { options: doOptions = true, membership = true, reachability = true } = scope;
   const slaveNames = bond.slaves.map((s) => s.name).filter((n): n is string => n !== undefined);
   const nameList = slaveNames.length ? slaveNames.join(', ') : 'none configured by name';
 
-  if (bond.primary !== undefined && !slaveNames.includes(bond.primary)) {
+  if (membership && bond.primary !== undefined && !slaveNames.includes(bond.primary)) {
     diag.error({ ...at('primary'), message: `${bond.primary} is not among the slaves of ${bond.name} (slaves: ${nameList})` });
   }
   const active = bond.options['active_slave'];
-  if (typeof active === 'string' && active !== '' && !slaveNames.includes(active)) {
+  if (membership && typeof active === 'string' && active !== '' && !slaveNames.includes(active)) {
     diag.error({ ...at('options.active_slave'), message: `${active} is not among the slaves of ${bond.name} (slaves: ${nameList})` });
   }
 
   // Cross-option rules of the kernel (mode support, miimon/arp exclusivity, rounding, ...).
   const set: Record<string, OptionValue> = { ...bond.options };
   if (bond.primary !== undefined) set['primary'] = bond.primary;
-  for (const p of validateOptionSet(bond.mode, set)) {
+  for (const p of doOptions ? validateOptionSet(bond.mode, set) : []) {
     const ref = p.option === 'mode' ? 'mode' : p.option === 'primary' && bond.primary !== undefined ? 'primary' : p.option in set ? `options.${p.option}` : 'options';
     const problem = { ...at(ref), message: p.message };
     if (p.severity === 'error') diag.error(problem);
@@ -110,6 +120,7 @@ export function checkBond(bond: DesiredBond, at: Locator, diag: Diagnostics): vo
     }
   });
 
+  if (!reachability) return;
   const nets = cidrs(bond);
   for (const fam of ['v4', 'v6'] as const) {
     const gw = bond.gateway?.[fam];
