@@ -456,20 +456,16 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
 
   #onTimeout(p: Pending): void {
     if (p.abandoned) {
-      // A dump that never finished after its timeout: stop waiting for it.
+      // Its reply never came even after a second period: stop waiting for it.
       this.#finish(p);
       return;
     }
     p.reject(new NetlinkError(ETIMEDOUT, { requestType: p.type, message: `${requestName(p.type)}: no reply within ${p.timeoutMs} ms` }));
-    if (p.dump) {
-      // The kernel keeps producing the dump as we read; starting another dump now would get
-      // EBUSY. Swallow the rest of it and release the dump slot at its end (or after one more
-      // timeout period).
-      p.abandoned = true;
-      p.timer = setTimeout(() => this.#onTimeout(p), p.timeoutMs);
-    } else {
-      this.#finish(p);
-    }
+    // Keep the sequence number reserved for one more period so that a late reply is swallowed
+    // instead of surfacing as a 'message'. For a dump this also keeps the dump slot: the kernel
+    // keeps producing the dump as we read, and starting another one now would get EBUSY.
+    p.abandoned = true;
+    p.timer = setTimeout(() => this.#onTimeout(p), Math.max(p.timeoutMs, 1000));
   }
 
   /** Forgets a request and, for a dump, starts the next queued one. */
@@ -516,24 +512,23 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
 
   #onReply(p: Pending, m: NetlinkMessage): void {
     if (m.type === NLMSG_ERROR || m.type === NLMSG_DONE) {
+      this.#finish(p);
+      if (p.abandoned) return;
       let info: NetlinkErrorInfo;
       try {
         info = m.type === NLMSG_ERROR ? parseErrorPayload(m.payload, m.flags) : parseDonePayload(m.payload, m.flags);
       } catch (error) {
-        info = { errno: 0 };
-        this.#emitInvalid(error as Error, m.payload);
+        p.reject(error as Error);
+        return;
       }
-      this.#finish(p);
-      if (p.abandoned) return;
       if (info.errno === 0) p.resolve(p.messages);
       else p.reject(errorFromInfo(info, p));
       return;
     }
     if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return;
-    if (p.abandoned) return;
-    p.messages.push(m);
     // Dumps: the timeout measures silence, not total duration.
     if (p.dump) p.timer?.refresh();
+    if (!p.abandoned) p.messages.push(m);
   }
 
   #emitInvalid(error: Error, datagram?: Buffer): void {
