@@ -1,0 +1,184 @@
+/**
+ * The executor: runs a plan, verifies the result by reading the kernel back, and restores the
+ * state it found when anything fails.
+ *
+ * Verification is re-planning: after the steps ran, the kernel is observed again and planned
+ * against the same configuration. Any step left over is something the kernel did not take
+ * (it silently ignores some inputs, rounds delays, or an option got reset as a side effect), and
+ * counts as a failure.
+ *
+ * Rollback is planning too: the observed state from before the apply is turned back into a
+ * configuration (snapshotConfig) and applied the same way, bonds created by the failed apply
+ * are deleted, and NICs that were up and free before are brought up again (the kernel closes a
+ * released slave).
+ */
+import type { BondBackend, ObservedBond } from '../bond/backend.js';
+import type { BackendKind, DesiredBond, DesiredConfig, RouteSpec } from '../config/types.js';
+import type { ObservedHost } from './observed.js';
+import { describeStep, plan, type Plan, type Step } from './planner.js';
+
+/** What the executor needs from the host: observation plus the operations no backend covers. */
+export interface HostOps {
+  observe(): Promise<ObservedHost>;
+  backend(kind: BackendKind): BondBackend;
+  loadModule(): Promise<void>;
+  setMac(bond: string, mac: string): Promise<void>;
+  setMtu(bond: string, mtu: number): Promise<void>;
+  setLinkUp(name: string, up: boolean): Promise<void>;
+  addAddress(bond: string, cidr: string): Promise<void>;
+  addRoute(bond: string, route: RouteSpec): Promise<void>;
+}
+
+export interface ApplyOptions {
+  /** Called before each step runs (for logs and progress). */
+  onStep?(step: Step, index: number, total: number): void;
+  /** Test hook: fail deliberately before running the step with this index. */
+  failBeforeStep?: number;
+}
+
+export interface ApplyResult {
+  plan: Plan;
+  executed: Step[];
+  before: ObservedHost;
+  after: ObservedHost;
+}
+
+export class ApplyError extends Error {
+  constructor(
+    message: string,
+    readonly failedStep: Step | null,
+    readonly rolledBack: boolean,
+    readonly rollbackErrors: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ApplyError';
+  }
+}
+
+function backendKindOf(config: Pick<DesiredConfig, 'bonds'>, bond: string): BackendKind {
+  return config.bonds.find((b) => b.name === bond)?.backend ?? 'sysfs';
+}
+
+export async function runStep(step: Step, ops: HostOps, kind: BackendKind): Promise<void> {
+  const backend = ops.backend(kind);
+  switch (step.op) {
+    case 'load-module': return ops.loadModule();
+    case 'create': return backend.createBond(step.bond, step.mode, Object.fromEntries(step.options));
+    case 'set-down': return backend.setUp(step.bond, false);
+    case 'set-up': return backend.setUp(step.bond, true);
+    case 'set-mode': return backend.setOptions(step.bond, { mode: step.mode });
+    case 'set-options': return backend.setOptions(step.bond, Object.fromEntries(step.options));
+    case 'set-mac': return ops.setMac(step.bond, step.mac);
+    case 'set-mtu': return ops.setMtu(step.bond, step.mtu);
+    case 'release': return backend.release(step.bond, step.slave);
+    case 'enslave': return backend.enslave(step.bond, step.slave);
+    case 'set-slave-options': return backend.setSlaveOptions(step.bond, step.slave, Object.fromEntries(step.options));
+    case 'add-address': return ops.addAddress(step.bond, step.address);
+    case 'add-route': return ops.addRoute(step.bond, step.route);
+  }
+}
+
+async function runSteps(steps: Step[], ops: HostOps, config: Pick<DesiredConfig, 'bonds'>, options: ApplyOptions, executed: Step[]): Promise<void> {
+  for (const [i, step] of steps.entries()) {
+    options.onStep?.(step, i, steps.length);
+    if (options.failBeforeStep === i) throw new Error(`injected failure before step ${i + 1}: ${describeStep(step)}`);
+    await runStep(step, ops, backendKindOf(config, step.bond));
+    executed.push(step);
+  }
+}
+
+/** The configuration that reproduces what was observed for the given bonds. */
+export function snapshotConfig(host: ObservedHost, bonds: Iterable<string>, backends: Map<string, BackendKind> = new Map()): DesiredConfig {
+  const out: DesiredBond[] = [];
+  for (const name of bonds) {
+    const b: ObservedBond | undefined = host.bonds.get(name);
+    if (!b) continue;
+    const options = { ...b.options };
+    delete options['primary'];
+    delete options['active_slave'];
+    out.push({
+      name,
+      mode: b.mode,
+      options,
+      slaves: b.slaves.map((s) => ({ name: s.name, options: { ...s.options } })),
+      ...(b.primary ? { primary: b.primary } : {}),
+      addresses: host.addresses.get(name) ?? [],
+      routes: host.routes.get(name) ?? [],
+      mtu: b.mtu,
+      backend: backends.get(name) ?? 'sysfs',
+      drift: 'observe',
+      up: b.up,
+      origin: { file: 'snapshot', line: 0 },
+    });
+  }
+  return { bonds: out, source: 'snapshot' };
+}
+
+/** Returns the host to `before` for the bonds in `config`; returns the errors it met. */
+export async function restore(before: ObservedHost, config: Pick<DesiredConfig, 'bonds'>, ops: HostOps): Promise<string[]> {
+  const errors: string[] = [];
+  const backends = new Map(config.bonds.map((b) => [b.name, b.backend] as const));
+  const names = config.bonds.map((b) => b.name);
+  let now: ObservedHost;
+  try {
+    now = await ops.observe();
+  } catch (error) {
+    return [`cannot observe the host to roll back: ${(error as Error).message}`];
+  }
+  // Bonds that did not exist before go away entirely (deleting releases their slaves).
+  for (const name of names) {
+    if (!before.bonds.has(name) && now.bonds.has(name)) {
+      await ops.backend(backends.get(name) ?? 'sysfs').deleteBond(name).catch((e: Error) => errors.push(`delete ${name}: ${e.message}`));
+    }
+  }
+  const snapshot = snapshotConfig(before, names.filter((n) => before.bonds.has(n)), backends);
+  try {
+    now = await ops.observe();
+    const back = plan(snapshot, now);
+    for (const step of back.steps) {
+      await runStep(step, ops, backends.get(step.bond) ?? 'sysfs').catch((e: Error) => errors.push(`${describeStep(step)}: ${e.message}`));
+    }
+    // The kernel closes a released slave; bring NICs that were up and free before back up.
+    now = await ops.observe();
+    for (const iface of before.interfaces) {
+      const current = now.interfaces.find((i) => i.name === iface.name);
+      if (current && !current.master && !iface.master && current.up !== iface.up) {
+        await ops.setLinkUp(iface.name, iface.up).catch((e: Error) => errors.push(`set ${iface.name} ${iface.up ? 'up' : 'down'}: ${e.message}`));
+      }
+    }
+  } catch (error) {
+    errors.push((error as Error).message);
+  }
+  return errors;
+}
+
+/**
+ * Plans and applies `config`, verifies, and rolls back on failure. Throws ApplyError after a
+ * rollback; the error says which step failed and whether the rollback was clean.
+ */
+export async function apply(config: Pick<DesiredConfig, 'bonds'>, ops: HostOps, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const before = await ops.observe();
+  const thePlan = plan(config, before);
+  const executed: Step[] = [];
+  let failure: unknown = null;
+  try {
+    await runSteps(thePlan.steps, ops, config, options, executed);
+    if (thePlan.steps.length) {
+      const check = plan(config, await ops.observe());
+      if (check.steps.length) {
+        throw new Error(`the kernel did not take the change: still needed after apply: ${check.steps.map((s) => `${describeStep(s)} (${s.reason})`).join('; ')}`);
+      }
+    }
+  } catch (error) {
+    failure = error;
+  }
+  if (failure) {
+    const failedStep = thePlan.steps[executed.length] ?? null;
+    const rollbackErrors = await restore(before, config, ops);
+    const where = failedStep ? `step ${executed.length + 1} of ${thePlan.steps.length} (${describeStep(failedStep)})` : 'verification';
+    const rolled = rollbackErrors.length === 0 ? 'the previous state was restored' : `rollback was incomplete: ${rollbackErrors.join('; ')}`;
+    throw new ApplyError(`apply failed at ${where}: ${(failure as Error).message}; ${rolled}`, failedStep, rollbackErrors.length === 0, rollbackErrors, { cause: failure });
+  }
+  return { plan: thePlan, executed, before, after: thePlan.steps.length ? await ops.observe() : before };
+}
