@@ -151,7 +151,7 @@ const RULES: readonly Rule[] = [
     codes: ['EACCES'],
     when: (c) => c.opt !== undefined,
     explain: (c) => ({
-      problem: `${c.opt!.name} is not supported in mode ${c.mode ?? "the bond's current mode"} (supported in: ${c.opt!.modes.join(', ')})`,
+      problem: `${c.opt!.name} is not supported in ${c.mode ? `mode ${c.mode}` : "the bond's current mode"} (supported in: ${c.opt!.modes.join(', ')})`,
       hint: `change the mode first, or leave ${c.opt!.name} out`,
     }),
   },
