@@ -18,7 +18,7 @@
 import { readdir } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 
-import { isValidIfname, validateIfname, InvalidNameError } from './names.js';
+import { InvalidNameError, validateIfname } from './names.js';
 import type { BondMode, BondOption, NamedValue, NetlinkEncoding, OptionProblem, OptionValue } from './option-types.js';
 
 export type { BondMode, BondOption, NamedValue, OptionProblem, OptionValue } from './option-types.js';
@@ -589,6 +589,7 @@ function indexByName(options: readonly BondOption[]): ReadonlyMap<string, BondOp
 
 const BOND_BY_NAME = indexByName(BOND_OPTIONS);
 const SLAVE_BY_NAME = indexByName(SLAVE_OPTIONS);
+const MODE_OPTION = BOND_BY_NAME.get('mode')!;
 
 /** The bond option called `name` (canonical name or alias), or undefined. */
 export function findOption(name: string): BondOption | undefined {
@@ -653,7 +654,7 @@ export function isBondMode(name: unknown): name is BondMode {
 /** The kernel's number for a mode (IFLA_BOND_MODE). */
 export function modeNumber(mode: BondMode): number {
   const n = MODES.indexOf(mode);
-  if (n < 0) throw new OptionValueError('mode', mode, `mode: ${show(mode)} is not ${describeValues(BOND_OPTIONS[0]!)}`);
+  if (n < 0) throw new OptionValueError('mode', mode, `mode: ${show(mode)} is not ${describeValues(MODE_OPTION)}`);
   return n;
 }
 
@@ -1168,11 +1169,11 @@ export function validateOptionSet(mode: BondMode, options: Record<string, RawOpt
       problems.push(error(option.name, e.message));
     }
   }
-  const modeValue = given.get(BOND_OPTIONS[0]!);
+  const modeValue = given.get(MODE_OPTION);
   if (modeValue !== undefined && modeValue !== mode) {
     problems.push(error('mode', `mode is ${modeValue} in the options but ${mode} was asked for`));
   }
-  given.delete(BOND_OPTIONS[0]!);
+  given.delete(MODE_OPTION);
   const ordered = new Map([...given].sort(([a], [b]) => BOND_OPTIONS.indexOf(a) - BOND_OPTIONS.indexOf(b)));
   // Options the mode refuses never reach the bond, so they do not feed the other rules.
   const effective = effectiveDefaults(mode);
