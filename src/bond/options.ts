@@ -1148,7 +1148,8 @@ const RULES: readonly Rule[] = [
  * Cross-option problems of a bond configuration in `mode`: options the mode refuses, monitor
  * conflicts, delays the kernel would refuse or round, options without effect. `options` maps
  * option names (aliases allowed) to raw or canonical values; values that do not parse and
- * unknown or per-slave names are reported as errors too. Problems come in table order.
+ * unknown or per-slave names are reported as errors too. Name and value errors come first, then
+ * each rule's problems in table order.
  */
 export function validateOptionSet(mode: BondMode, options: Record<string, RawOptionValue>): OptionProblem[] {
   const problems: OptionProblem[] = [];
