@@ -37,6 +37,8 @@ export interface NlsockAddon {
   close(target: NativeTarget): void;
   /** SO_PEERCRED of a connected Unix socket fd. */
   peerCredentials(fd: number): PeerCredentials;
+  /** One datagram to an AF_UNIX datagram socket ('@name' = abstract), e.g. $NOTIFY_SOCKET. */
+  unixDatagramSend(path: string, datagram: Buffer): void;
 }
 
 /** An Error thrown by the addon for a failed system call. */

@@ -22,12 +22,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <sys/un.h>
 
 typedef struct {
   int fd;
@@ -337,6 +339,34 @@ static napi_value js_peer_credentials(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* unixDatagramSend(path, buffer): one datagram to an AF_UNIX SOCK_DGRAM socket; a path starting
+ * with '@' names the abstract namespace. Used for systemd's $NOTIFY_SOCKET (Node has no Unix
+ * datagram sockets). */
+static napi_value js_unix_datagram_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+  size_t path_len;
+  void *data;
+  size_t len;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_OK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len));
+  NAPI_OK(napi_get_buffer_info(env, argv[1], &data, &len));
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (path_len == 0 || path_len >= sizeof addr.sun_path) return throw_errno(env, "unixDatagramSend", ENAMETOOLONG);
+  memcpy(addr.sun_path, path, path_len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket(AF_UNIX)", errno);
+  ssize_t sent;
+  do sent = sendto(fd, data, len, 0, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
+  while (sent < 0 && errno == EINTR);
+  int err = errno;
+  close(fd);
+  if (sent < 0) return throw_errno(env, "sendto(AF_UNIX)", err);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -346,6 +376,7 @@ NAPI_MODULE_INIT() {
     { "portid", NULL, js_portid, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "peerCredentials", NULL, js_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "unixDatagramSend", NULL, js_unix_datagram_send, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);
   return exports;

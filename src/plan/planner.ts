@@ -16,7 +16,7 @@
  */
 import type { ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { findOption } from '../bond/options.js';
+import { findOption, findSlaveOption, sameOptionValue } from '../bond/options.js';
 import type { DesiredBond, DesiredConfig, RouteSpec, SlaveSpec } from '../config/types.js';
 import type { ObservedHost, ObservedInterface } from './observed.js';
 
@@ -104,6 +104,13 @@ export function sameValue(a: OptionValue | null | undefined, b: OptionValue | nu
   return a === b;
 }
 
+/** Compares with the option table's notion of equality (address lists compare as sets: the kernel reorders them). */
+function sameOption(name: string, a: OptionValue | null | undefined, b: OptionValue | null | undefined): boolean {
+  const option = findOption(name) ?? findSlaveOption(name);
+  if (option && a != null && b != null && a !== '' && b !== '') return sameOptionValue(option, a, b);
+  return sameValue(a, b);
+}
+
 function show(value: OptionValue | null | undefined): string {
   if (Array.isArray(value)) return value.length ? value.join(',') : '(none)';
   if (value === null || value === undefined || value === '') return '(none)';
@@ -182,7 +189,7 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
     const modeChange = observed.mode !== desired.mode;
     const changed: Record<string, OptionValue> = {};
     for (const [name, value] of Object.entries(optionsToSet)) {
-      if (!sameValue(observed.options[name], value)) changed[name] = value;
+      if (!sameOption(name, observed.options[name], value)) changed[name] = value;
     }
     // Delays are kept as counts of miimon ticks: when miimon changes they change in ms too.
     if ('miimon' in changed) {
@@ -239,7 +246,7 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
     const found = resolveSlave(spec, host.interfaces);
     if (!found || 'problem' in found || !wanted.includes(found.name)) continue;
     const current = observed?.slaves.find((s) => s.name === found.name && observedSlaves.includes(s.name));
-    const diff = Object.entries(spec.options).filter(([n, v]) => !current || !sameValue(current.options[n], v));
+    const diff = Object.entries(spec.options).filter(([n, v]) => !current || !sameOption(n, current.options[n], v));
     if (diff.length) {
       step(out.enslave, { op: 'set-slave-options', slave: found.name, options: diff }, 'none',
         diff.map(([n, v]) => `${found.name} ${n} ${show(current?.options[n])} → ${show(v)}`).join(', '));
