@@ -79,6 +79,8 @@ export interface NetlinkSocketOptions {
   strictCheck?: boolean;
   /** Default request timeout in ms (0 = none). For dumps it is an inactivity timeout. Default 5000. */
   timeoutMs?: number;
+  /** The addon to use; tests pass a fake one. Default: build/Release/nlsock.node. */
+  native?: NlsockAddon;
 }
 
 export interface RequestOptions {
@@ -307,7 +309,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     this.protocol = options.protocol ?? NETLINK_ROUTE;
     this.netnsPath = options.netnsPath;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#native = loadNative();
+    this.#native = options.native ?? loadNative();
     // The addon wraps this small object and holds it weakly; it is reachable only through the
     // socket, so the fd is released when the socket itself is collected.
     this.#target = { onDatagram: (errno, datagram) => this.#onDatagram(errno, datagram) };
