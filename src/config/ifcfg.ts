@@ -58,9 +58,9 @@ const NUMBERED = /^(IPADDR|PREFIX|NETMASK)([0-9]{1,3})$/;
 /** Module parameters that are not bond options: noted, never applied per bond. */
 const MODULE_ONLY: Record<string, string> = {
   max_bonds:
-    'max_bonds is a module parameter (how many bonds the module creates when it loads); bondd loads the module with max_bonds=0 and creates each configured bond itself, so it is not imported',
+    'a module parameter (how many bonds the module creates when it loads); bondd loads the module with max_bonds=0 and creates each configured bond itself, so it is not imported',
   tx_queues:
-    'tx_queues is a module parameter (transmit queues per bond, default 16; it bounds queue_id); bondd does not set it. Keep it in /etc/modprobe.d if you need it',
+    'a module parameter (transmit queues per bond, default 16; it bounds queue_id); bondd does not set it. Keep it in /etc/modprobe.d if you need it',
 };
 
 /** initscripts skips these names (`*.rpmnew|*.rpmorig|*.rpmsave|*~|*.bak|*.orig|*.old`), and ifcfg-lo. */
@@ -134,7 +134,7 @@ function shellWord(s: string): { value: string } | string {
       i += 2;
     } else if (ch === "'") {
       const end = s.indexOf("'", i + 1);
-      if (end < 0) return `unterminated single quote in ${s}; close it with '`;
+      if (end < 0) return `the single quote opened in ${s.trim()} is never closed (unterminated single quote); add a closing '`;
       out += s.slice(i + 1, end);
       i = end + 1;
     } else if (ch === '"') {
@@ -155,7 +155,7 @@ function shellWord(s: string): { value: string } | string {
           i++;
         }
       }
-      if (!closed) return `unterminated double quote in ${s}; close it with "`;
+      if (!closed) return `the double quote opened in ${s.trim()} is never closed (unterminated double quote); add a closing "`;
     } else {
       out += ch;
       i++;
@@ -192,6 +192,8 @@ interface PlacedValue {
 interface OptionLayer {
   mode?: PlacedValue;
   options: Map<string, PlacedValue>;
+  /** Some option of this source did not resolve (cross-option checks would be misleading). */
+  failed: boolean;
 }
 
 /** Reads every ifcfg-* in `dir` (plus modprobe files) into a DesiredConfig, or throws ConfigError. */
@@ -371,14 +373,15 @@ function splitBondingOpts(entry: IfcfgEntry, file: string, diag: Diagnostics): R
  * keys; other repeated keys: the last wins.
  */
 function resolveLayer(raw: RawOpt[], kind: 'module' | 'instance' | 'ifcfg', diag: Diagnostics): OptionLayer {
-  const layer: OptionLayer = { options: new Map() };
+  const layer: OptionLayer = { options: new Map(), failed: false };
+  const errorsBefore = diag.errors.length;
   const lists = new Map<string, { opt: BondOption; items: string[]; place: Place }>();
   const knownNames = allOptionNames();
   for (const r of raw) {
     const key = r.key.replace(/-/g, '_');
     if (key in MODULE_ONLY) {
-      if (kind === 'module') diag.warn({ ...r.place, message: `${r.key}=${r.value}: ${MODULE_ONLY[key]}` });
-      else diag.warn({ ...r.place, message: `${MODULE_ONLY[key]}; it has no effect here` });
+      if (kind === 'module') diag.warn({ ...r.place, message: `${r.key}=${r.value} is ${MODULE_ONLY[key]}` });
+      else diag.warn({ ...r.place, message: `${r.key} is ${MODULE_ONLY[key]}; it has no effect here and is ignored` });
       continue;
     }
     const found = lookupBondOption(r.key, knownNames);
@@ -421,6 +424,7 @@ function resolveLayer(raw: RawOpt[], kind: 'module' | 'instance' | 'ifcfg', diag
     }
     layer.options.set(name, { value: conv.value, text: acc.items.join(','), place: acc.place });
   }
+  layer.failed = diag.errors.length > errorsBefore;
   return layer;
 }
 
@@ -680,7 +684,9 @@ function buildBond(
     }
   }
 
-  if (diag.errors.length > errorsBefore) return undefined;
+  // A bond whose own fields failed is not built; its problems are already listed, and checks on
+  // a half-built bond would only repeat them in other words.
+  if (diag.errors.length > errorsBefore || f.diag.errors.length > 0) return undefined;
 
   const bond: DesiredBond = {
     name: b.name,
@@ -719,6 +725,6 @@ function buildBond(
     }
     return { file, line: b.nameLine, path: ref };
   };
-  checkBond(bond, at, diag);
+  checkBond(bond, at, diag, { options: !moduleLayer.failed });
   return { bond, at };
 }
