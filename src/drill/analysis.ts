@@ -4,7 +4,13 @@
  *
  * All event times (`t`) are epoch ms on the clock of `nowMs()` (probe.ts), the same clock as
  * ProbeResult.startMs. Loss is judged by send time: a probe is lost when no echo of it came
- * back before the agent stopped listening, whatever the order or number of echoes.
+ * back within `lateAfterMs` (default 250 ms), whatever the order or number of echoes.
+ *
+ * Why late echoes count as lost: when a NIC loses carrier the kernel flushes its neighbour
+ * entries; the next packets wait in the neighbour (ARP/ND) queue of an unresolved entry and are
+ * delivered only when resolution succeeds, up to a retransmit interval (1 s) later. Those probes
+ * do come back, but an application would have seen an outage; counting them as received would
+ * hide part of it. `late` reports how many of the lost probes did come back eventually.
  */
 import type { ProbeResult } from './probe-agent.js';
 
@@ -40,7 +46,10 @@ export interface DrillEvent {
 export interface LossWindow {
   firstSeq: number;
   lastSeq: number;
+  /** Probes in the window (lastSeq - firstSeq + 1). */
   lost: number;
+  /** Of those, probes whose echo came back after lateAfterMs. */
+  late: number;
   /** Epoch ms of the send of the first lost probe. */
   startMs: number;
   /** Epoch ms of the send of the first probe after the window that came back; when the stream
@@ -66,8 +75,10 @@ export interface FaultReport {
   untilMs: number;
   /** Probes sent in the window. */
   sent: number;
-  /** Probes sent in the window and lost. */
+  /** Probes sent in the window and lost (no echo within lateAfterMs). */
   lost: number;
+  /** Of those, probes whose echo came back after lateAfterMs. */
+  late: number;
   /** Loss windows that start in this fault's window. */
   lossWindows: LossWindow[];
   /** First lost send → first successful send after it (the first window); 0 if none lost. */
@@ -84,14 +95,18 @@ export interface FaultReport {
   /** Fault → first failover observation in the window; null if none. */
   failoverMs: number | null;
   newActive: string | null;
-  /** Largest round trip of a probe sent in the window that came back; null if none came back. */
+  /** Largest round trip of a probe sent in the window that came back (late ones included); null if none came back. */
   maxRttMs: number | null;
 }
 
 export interface DrillTotals {
   sent: number;
+  /** Echoed within lateAfterMs. */
   received: number;
+  /** sent - received. */
   lost: number;
+  /** Of the lost, probes whose echo came back after lateAfterMs. */
+  late: number;
   /** lost / sent (0 when nothing was sent). */
   lossRatio: number;
   duplicates: number;
@@ -102,8 +117,10 @@ export interface DrillTotals {
   maxWindowMs: number;
   /** Lost probes not in any fault's window (before the first fault, or no faults at all). */
   unattributedLost: number;
+  /** Round trips of all echoed probes (late ones included). */
   rttP50Ms: number | null;
   rttP99Ms: number | null;
+  rttMaxMs: number | null;
 }
 
 export interface DrillAnalysis {
@@ -114,6 +131,7 @@ export interface DrillAnalysis {
   achievedHz: number;
   /** Nominal time between probes. */
   intervalMs: number;
+  lateAfterMs: number;
   lossWindows: LossWindow[];
   faults: FaultReport[];
   totals: DrillTotals;
@@ -125,7 +143,11 @@ export interface AnalyzeOptions {
    * fault hit is charged to it. Default: one probe interval.
    */
   slackMs?: number;
+  /** An echo with a longer round trip counts as lost (and late). Default 250 ms; Infinity disables. */
+  lateAfterMs?: number;
 }
+
+export const DEFAULT_LATE_AFTER_MS = 250;
 
 export function isFault(event: DrillEvent): boolean {
   return event.fault ?? FAULT_KINDS.has(event.kind);
@@ -139,14 +161,25 @@ function round3(x: number): number {
 interface Stream {
   n: number;
   sendMs: Float64Array;
+  /** 1: echoed within lateAfterMs. */
   ok: Uint8Array;
+  /** Round trip in ms, -1 when no echo came back. */
   rttMs: Float64Array;
   intervalMs: number;
   startMs: number;
   endMs: number;
 }
 
-function toStream(probe: ProbeResult): Stream {
+/**
+ * Whether probe `i` counts as received: echoed within `lateAfterMs`. Shared with the SVG
+ * renderer so both agree on what is lost.
+ */
+export function deliveredInTime(probe: ProbeResult, i: number, lateAfterMs = DEFAULT_LATE_AFTER_MS): boolean {
+  const r = probe.recvUs[i]!;
+  return Number.isFinite(r) && r >= 0 && (r - probe.sendUs[i]!) / 1000 <= lateAfterMs;
+}
+
+function toStream(probe: ProbeResult, lateAfterMs: number): Stream {
   const n = Math.min(probe.sendUs.length, probe.recvUs.length);
   const sendMs = new Float64Array(n);
   const ok = new Uint8Array(n);
@@ -155,8 +188,8 @@ function toStream(probe: ProbeResult): Stream {
     sendMs[i] = probe.startMs + probe.sendUs[i]! / 1000;
     const r = probe.recvUs[i]!;
     if (Number.isFinite(r) && r >= 0) {
-      ok[i] = 1;
       rttMs[i] = Math.max(0, (r - probe.sendUs[i]!) / 1000);
+      if (rttMs[i]! <= lateAfterMs) ok[i] = 1;
     }
   }
   const hz = probe.achievedHz > 0 ? probe.achievedHz : probe.rateHz;
@@ -177,12 +210,15 @@ function windowsOf(s: Stream): LossWindow[] {
     while (i < s.n && !s.ok[i]) i++;
     const last = i - 1;
     const recovered = i < s.n;
+    let late = 0;
+    for (let j = first; j <= last; j++) if (s.rttMs[j]! >= 0) late++;
     const startMs = s.sendMs[first]!;
     const endMs = recovered ? s.sendMs[i]! : s.sendMs[last]! + s.intervalMs;
     out.push({
       firstSeq: first,
       lastSeq: last,
       lost: last - first + 1,
+      late,
       startMs: round3(startMs),
       endMs: round3(endMs),
       durationMs: round3(endMs - startMs),
@@ -194,8 +230,8 @@ function windowsOf(s: Stream): LossWindow[] {
 }
 
 /** Runs of consecutive lost sequence numbers, in order. */
-export function lossWindows(probe: ProbeResult): LossWindow[] {
-  return windowsOf(toStream(probe));
+export function lossWindows(probe: ProbeResult, lateAfterMs = DEFAULT_LATE_AFTER_MS): LossWindow[] {
+  return windowsOf(toStream(probe, lateAfterMs));
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -214,7 +250,8 @@ function firstObservation(events: readonly DrillEvent[], kinds: ReadonlySet<stri
 }
 
 export function analyze(probe: ProbeResult, events: readonly DrillEvent[], options: AnalyzeOptions = {}): DrillAnalysis {
-  const s = toStream(probe);
+  const lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
+  const s = toStream(probe, lateAfterMs);
   const windows = windowsOf(s);
   const slack = options.slackMs ?? s.intervalMs;
   const sorted = [...events].sort((a, b) => a.t - b.t);
@@ -241,10 +278,14 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
     const a = seqAt(from);
     const b = seqAt(until);
     let lost = 0;
+    let late = 0;
     let maxRtt = -1;
     for (let i = a; i < b; i++) {
       if (!s.ok[i]) lost++;
-      else if (s.rttMs[i]! > maxRtt) maxRtt = s.rttMs[i]!;
+      if (s.rttMs[i]! >= 0) {
+        if (!s.ok[i]) late++;
+        if (s.rttMs[i]! > maxRtt) maxRtt = s.rttMs[i]!;
+      }
     }
     attributed += lost;
     const own = windows.filter((w) => w.startMs >= from && w.startMs < until);
@@ -261,6 +302,7 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
       untilMs: round3(untilMs),
       sent: b - a,
       lost,
+      late,
       lossWindows: own,
       downtimeMs: own[0]?.durationMs ?? 0,
       lossMs: round3(own.reduce((sum, w) => sum + w.durationMs, 0)),
@@ -278,11 +320,13 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
   });
 
   let received = 0;
+  let late = 0;
   const rtts: number[] = [];
   for (let i = 0; i < s.n; i++) {
-    if (s.ok[i]) {
-      received++;
+    if (s.ok[i]) received++;
+    if (s.rttMs[i]! >= 0) {
       rtts.push(s.rttMs[i]!);
+      if (!s.ok[i]) late++;
     }
   }
   rtts.sort((x, y) => x - y);
@@ -295,12 +339,14 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
     rateHz: probe.rateHz,
     achievedHz: probe.achievedHz,
     intervalMs: round3(s.intervalMs),
+    lateAfterMs,
     lossWindows: windows,
     faults: reports,
     totals: {
       sent: s.n,
       received,
       lost,
+      late,
       lossRatio: s.n > 0 ? lost / s.n : 0,
       duplicates: probe.duplicates,
       reordered: probe.reordered,
@@ -310,6 +356,7 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
       unattributedLost: lost - attributed,
       rttP50Ms: p50 === null ? null : round3(p50),
       rttP99Ms: p99 === null ? null : round3(p99),
+      rttMaxMs: rtts.length > 0 ? round3(rtts[rtts.length - 1]!) : null,
     },
   };
 }
@@ -328,7 +375,7 @@ export function formatAnalysisTable(a: DrillAnalysis): string {
     ms(f.atMs),
     ms(f.detectionMs),
     ms(f.failoverMs),
-    `${f.lost}/${f.sent}`,
+    f.late > 0 ? `${f.lost}/${f.sent} (${f.late} late)` : `${f.lost}/${f.sent}`,
     f.recovered ? ms(f.downtimeMs) : `${ms(f.downtimeMs)}+`,
     ms(f.outageMs),
     f.newActive ?? '-',
@@ -346,7 +393,8 @@ export function formatAnalysisTable(a: DrillAnalysis): string {
     `probes ${t.received}/${t.sent} received, ${t.lost} lost (${(t.lossRatio * 100).toFixed(2)}%) at ${a.achievedHz} pps over ${(a.durationMs / 1000).toFixed(2)} s`,
     `loss windows ${t.lossWindows}, downtime ${t.downtimeMs.toFixed(1)} ms total, longest ${t.maxWindowMs.toFixed(1)} ms` +
       (t.unattributedLost > 0 ? `, ${t.unattributedLost} lost outside any fault` : ''),
-    `duplicates ${t.duplicates}, reordered ${t.reordered}, rtt p50 ${ms(t.rttP50Ms)} ms p99 ${ms(t.rttP99Ms)} ms`,
+    `late echoes (> ${a.lateAfterMs} ms, counted as lost) ${t.late}, duplicates ${t.duplicates}, reordered ${t.reordered}, ` +
+      `rtt p50 ${ms(t.rttP50Ms)} ms p99 ${ms(t.rttP99Ms)} ms max ${ms(t.rttMaxMs)} ms`,
   );
   return out.join('\n') + '\n';
 }

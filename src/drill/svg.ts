@@ -4,7 +4,8 @@
  *   title
  *   marker labels (stacked in rows so they do not overlap)
  *   probe strip: binned probes by send time, green = all came back, red = all lost,
- *                orange = some lost; loss windows shaded behind everything
+ *                orange = some lost; loss windows shaded behind everything. "Lost" is the
+ *                analysis' notion: no echo within lateAfterMs (late echoes count as lost)
  *   time axis in ms since the first probe
  *   legend, then one line of numbers per fault
  *
@@ -13,7 +14,17 @@
  * (ms since the first probe) for tools and tests.
  */
 import type { ProbeResult } from './probe-agent.js';
-import { analyze, DOWN_KINDS, FAILOVER_KINDS, isFault, UP_KINDS, type DrillEvent, type FaultReport } from './analysis.js';
+import {
+  analyze,
+  DEFAULT_LATE_AFTER_MS,
+  deliveredInTime,
+  DOWN_KINDS,
+  FAILOVER_KINDS,
+  isFault,
+  UP_KINDS,
+  type DrillEvent,
+  type FaultReport,
+} from './analysis.js';
 
 export interface TimelineInput {
   probe: ProbeResult;
@@ -24,6 +35,8 @@ export interface TimelineInput {
   title?: string;
   /** Total width in px (default 1000, at least 300). */
   width?: number;
+  /** As in AnalyzeOptions (default 250 ms). */
+  lateAfterMs?: number;
 }
 
 /** Horizontal layout; x(t) = left + (t - tMin) / (tMax - tMin) * (width - left - right). */
@@ -124,7 +137,9 @@ export function renderTimeline(input: TimelineInput): string {
   const events = [...input.events].filter((e) => Number.isFinite(e.t)).sort((a, b) => a.t - b.t);
   const { tMin, tMax } = timelineDomain(probe, events);
   const x = (t: number): number => left + ((t - tMin) / (tMax - tMin)) * plotW;
-  const faults = input.faults ?? analyze(probe, events).faults;
+  const lateAfterMs = input.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
+  const faults = input.faults ?? analyze(probe, events, { lateAfterMs }).faults;
+  const ok = (i: number): boolean => deliveredInTime(probe, i, lateAfterMs);
 
   // Marker labels: greedy rows, each label in the first row where it does not overlap.
   const rowEnds: number[] = [];
@@ -177,19 +192,20 @@ export function renderTimeline(input: TimelineInput): string {
   const intervalMs = hz > 0 ? 1000 / hz : 0;
   out.push(`<g class="loss-windows" fill="${COLOR.band}" fill-opacity="0.12">`);
   for (let i = 0; i < n; ) {
-    if (probe.recvUs[i]! >= 0) {
+    if (ok(i)) {
       i++;
       continue;
     }
     const first = i;
-    while (i < n && !(probe.recvUs[i]! >= 0)) i++;
+    let late = 0;
+    for (; i < n && !ok(i); i++) if (probe.recvUs[i]! >= 0) late++;
     const t0 = probe.sendUs[first]! / 1000;
     const t1 = i < n ? probe.sendUs[i]! / 1000 : probe.sendUs[i - 1]! / 1000 + intervalMs;
     const x0 = x(t0);
     const w = Math.max(1, x(t1) - x0);
     out.push(
       `<rect x="${num(x0)}" y="${LABEL_TOP}" width="${num(w)}" height="${stripBottom - LABEL_TOP}"><title>${escapeXml(
-        `lost ${i - first} probes (seq ${first}-${i - 1}), ${(t1 - t0).toFixed(1)} ms from ${t0.toFixed(1)} ms`,
+        `lost ${i - first} probes (seq ${first}-${i - 1}${late > 0 ? `, ${late} echoed late` : ''}), ${(t1 - t0).toFixed(1)} ms from ${t0.toFixed(1)} ms`,
       )}</title></rect>`,
     );
   }
@@ -204,7 +220,7 @@ export function renderTimeline(input: TimelineInput): string {
   for (let i = 0; i < n; i++) {
     const b = Math.min(bins - 1, Math.max(0, Math.floor(probe.sendUs[i]! / 1000 / bin)));
     sent[b]!++;
-    if (probe.recvUs[i]! >= 0) got[b]!++;
+    if (ok(i)) got[b]!++;
   }
   const state = (b: number): keyof typeof COLOR => (sent[b] === 0 ? 'idle' : got[b] === sent[b] ? 'ok' : got[b] === 0 ? 'lost' : 'partial');
   out.push(`<g class="probes" data-bin-ms="${num(bin)}">`);
@@ -265,7 +281,7 @@ export function renderTimeline(input: TimelineInput): string {
   }
   out.push(
     `<text x="${num(left + plotW)}" y="${legendY}" text-anchor="end">${escapeXml(
-      `${probe.received}/${probe.sent} probes received at ${probe.achievedHz} pps, bins ${num(bin)} ms`,
+      `${got.reduce((x, y) => x + y, 0)}/${n} probes back within ${lateAfterMs} ms at ${probe.achievedHz} pps, bins ${num(bin)} ms`,
     )}</text>`,
   );
   out.push(`</g>`);
@@ -275,7 +291,7 @@ export function renderTimeline(input: TimelineInput): string {
   faults.forEach((f, i) => {
     const text =
       `${f.index + 1}. ${f.label ?? f.kind}${f.nic !== undefined ? ` ${f.nic}` : ''} at ${f.atMs.toFixed(1)} ms: ` +
-      `detect ${fmt(f.detectionMs)} ms, failover ${fmt(f.failoverMs)} ms, lost ${f.lost}/${f.sent}, ` +
+      `detect ${fmt(f.detectionMs)} ms, failover ${fmt(f.failoverMs)} ms, lost ${f.lost}/${f.sent}${f.late > 0 ? ` (${f.late} late)` : ''}, ` +
       `downtime ${f.downtimeMs.toFixed(1)}${f.recovered ? '' : '+'} ms, new active ${f.newActive ?? '-'}`;
     out.push(`<text x="${left}" y="${summaryY + i * 16}">${escapeXml(text)}</text>`);
   });

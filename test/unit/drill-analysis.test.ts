@@ -136,7 +136,7 @@ describe('analyze', () => {
   it('handles a stream where everything is lost', () => {
     const a = analyze(stream(200, () => true), [{ t: at(50), kind: 'port-down', nic: 'sw-p1' }]);
     expect(a.lossWindows).toEqual([
-      { firstSeq: 0, lastSeq: 199, lost: 200, startMs: START, endMs: at(200), durationMs: 200, recovered: false, atMs: 0 },
+      { firstSeq: 0, lastSeq: 199, lost: 200, late: 0, startMs: START, endMs: at(200), durationMs: 200, recovered: false, atMs: 0 },
     ]);
     // The window started before the fault, so it is not the fault's; its probes are counted.
     expect(a.faults[0]).toMatchObject({ sent: 151, lost: 151, downtimeMs: 0, lossWindows: [], outageMs: null, maxRttMs: null });
@@ -189,6 +189,25 @@ describe('analyze', () => {
     expect(a.lossWindows.map((w) => [w.firstSeq, w.lastSeq, w.recovered])).toEqual([[3, 4, true]]);
     expect(a.faults[0]).toMatchObject({ lost: 2, downtimeMs: 2, maxRttMs: 1.2 });
     expect(a.totals).toMatchObject({ received: 4, lost: 2, duplicates: 2, reordered: 1 });
+  });
+
+  it('counts echoes later than lateAfterMs as lost (neighbour-queue delivery after an outage)', () => {
+    // Probes 100..399 lost; 100..149 came back ~1 s late from a neighbour queue.
+    const probe = stream(600, (i) => i >= 100 && i < 400);
+    for (let i = 100; i < 150; i++) probe.recvUs[i] = 1_000_000 + 400_000 + i;
+    probe.received += 50;
+    const events: DrillEvent[] = [{ t: at(99.5), kind: 'cut', nic: 'eth0' }];
+    const a = analyze(probe, events);
+    expect(a.lateAfterMs).toBe(250);
+    expect(a.lossWindows.map((w) => [w.firstSeq, w.lastSeq, w.lost, w.late, w.durationMs])).toEqual([[100, 399, 300, 50, 300]]);
+    expect(a.faults[0]).toMatchObject({ lost: 300, late: 50, downtimeMs: 300 });
+    expect(a.faults[0]!.maxRttMs).toBeCloseTo(1300.1, 3);
+    expect(a.totals).toMatchObject({ received: 300, lost: 300, late: 50, rttMaxMs: 1300.1 });
+    expect(formatAnalysisTable(a)).toContain('300/501 (50 late)');
+    // Disabled: the late echoes count as received and the window shrinks to probes 150..399.
+    const lenient = analyze(probe, events, { lateAfterMs: Infinity });
+    expect(lenient.lossWindows.map((w) => [w.firstSeq, w.lastSeq, w.late])).toEqual([[150, 399, 0]]);
+    expect(lenient.totals).toMatchObject({ received: 350, lost: 250, late: 0 });
   });
 
   it('handles an empty stream', () => {

@@ -148,6 +148,19 @@ describe('renderTimeline', () => {
     expect(marks.map((m) => Number(m.attrs.x1))).toEqual([TIMELINE_MARGIN.left, 1000 - TIMELINE_MARGIN.right]);
   });
 
+  it('treats late echoes as lost, like the analysis', () => {
+    const p = stream(2000, () => false);
+    for (let i = 1000; i < 1100; i++) p.recvUs[i] = p.sendUs[i]! + 900_000;
+    const strip = (lateAfterMs?: number): string[] => {
+      const root = parseXml(renderTimeline({ probe: p, events: [], lateAfterMs }));
+      const g = all(root, (e) => e.name === 'g' && e.attrs.class === 'probes')[0]!;
+      return g.children.filter((c) => c.attrs.class !== undefined).map((r) => r.attrs.class!);
+    };
+    expect(strip()).toEqual(['ok', 'lost', 'ok']);
+    expect(strip(Infinity)).toEqual(['ok']);
+    expect(renderTimeline({ probe: p, events: [] })).toContain('100 echoed late');
+  });
+
   it('renders an empty stream', () => {
     const root = parseXml(renderTimeline({ probe: stream(0, () => false), events: [] }));
     expect(root.name).toBe('svg');
