@@ -206,7 +206,7 @@ export interface NetlinkErrorInfo {
  */
 export function parseErrorPayload(payload: Buffer, flags: number): NetlinkErrorInfo {
   if (payload.length < 4) throw new NetlinkDecodeError(`NLMSG_ERROR payload of ${payload.length} bytes`);
-  const info: NetlinkErrorInfo = { errno: -payload.readInt32LE(0) };
+  const info: NetlinkErrorInfo = { errno: -payload.readInt32LE(0) || 0 };
   if (payload.length < 4 + NLMSG_HDRLEN) return info;
   const len = payload.readUInt32LE(4);
   info.request = {
@@ -225,7 +225,7 @@ export function parseErrorPayload(payload: Buffer, flags: number): NetlinkErrorI
 
 /** The payload of NLMSG_DONE: s32 error, then extack attributes when NLM_F_ACK_TLVS is set. */
 export function parseDonePayload(payload: Buffer, flags: number): NetlinkErrorInfo {
-  const info: NetlinkErrorInfo = { errno: payload.length >= 4 ? -payload.readInt32LE(0) : 0 };
+  const info: NetlinkErrorInfo = { errno: payload.length >= 4 ? -payload.readInt32LE(0) || 0 : 0 };
   if (flags & NLM_F_ACK_TLVS && payload.length > 4) parseExtack(payload.subarray(4), info);
   return info;
 }
