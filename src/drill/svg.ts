@@ -160,8 +160,8 @@ export function renderTimeline(input: TimelineInput): string {
   const stripTop = LABEL_TOP + rows * LABEL_ROW_PX + 6;
   const stripBottom = stripTop + STRIP_PX;
   const axisY = stripBottom + 8;
-  const legendY = axisY + 40;
-  const summaryY = legendY + 24;
+  const legendY = axisY + 50;
+  const summaryY = legendY + 40;
   const height = summaryY + faults.length * 16 + 12;
 
   const out: string[] = [];
@@ -280,7 +280,7 @@ export function renderTimeline(input: TimelineInput): string {
     lx += 16 + text.length * CHAR_PX + 14;
   }
   out.push(
-    `<text x="${num(left + plotW)}" y="${legendY}" text-anchor="end">${escapeXml(
+    `<text x="${left}" y="${legendY + 20}">${escapeXml(
       `${got.reduce((x, y) => x + y, 0)}/${n} probes back within ${lateAfterMs} ms at ${probe.achievedHz} pps, bins ${num(bin)} ms`,
     )}</text>`,
   );
