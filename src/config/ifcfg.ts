@@ -27,7 +27,7 @@ import {
   parseIp,
 } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place, suggest } from './check.js';
-import { type ConfigResult, Diagnostics } from './errors.js';
+import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
 import { readModprobeFiles, type ModprobeConfig, type ModprobeOption } from './modprobe.js';
 import { DEFAULT_BACKEND, DEFAULT_DRIFT, DEFAULT_MAC_POLICY, type DesiredBond, type DesiredConfig, MTU_MAX, MTU_MIN, type SlaveSpec } from './types.js';
 
@@ -320,7 +320,7 @@ function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfi
 
   const sourceFiles = [...bonds.map((b) => b.file.path), ...slaves.map((s) => s.file.path), ...modprobe.files];
   const config: DesiredConfig = { bonds: desired, source: dir, sourceFiles };
-  return { config, warnings: diag.warnings };
+  return { config, warnings: sortProblems(diag.warnings) };
 }
 
 function modprobePlace(o: ModprobeOption, mod: string): Place {

@@ -9,7 +9,7 @@ import { BOND_OPTIONS, findOption, findSlaveOption, SLAVE_OPTIONS, MODES } from 
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { type Cidr, hostAddressWarning, macProblem, networkOf, normaliseMac, parseCidr, parseIp } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, type Place, suggest } from './check.js';
-import { type ConfigResult, Diagnostics } from './errors.js';
+import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
 import {
   BACKENDS,
   type BackendKind,
@@ -219,7 +219,7 @@ export function parseYamlConfig(text: string, file: string = DEFAULT_CONFIG_FILE
   checkBondSet(bonds, (b) => locators.get(b)!, w.diag);
   w.diag.throwIfFailed();
   const config: DesiredConfig = { bonds, source: file, sourceFiles: [file] };
-  return { config, warnings: w.diag.warnings };
+  return { config, warnings: sortProblems(w.diag.warnings) };
 }
 
 function firstLine(s: string): string {
