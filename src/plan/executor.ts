@@ -13,6 +13,8 @@
  * released slave).
  */
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
+import type { OptionValue } from '../bond/option-types.js';
+import { findOption, findSlaveOption } from '../bond/options.js';
 import type { BackendKind, DesiredBond, DesiredConfig, RouteSpec } from '../config/types.js';
 import type { ObservedHost } from './observed.js';
 import { describeStep, plan, type Plan, type Step } from './planner.js';
@@ -34,6 +36,10 @@ export interface ApplyOptions {
   onStep?(step: Step, index: number, total: number): void;
   /** Test hook: fail deliberately before running the step with this index. */
   failBeforeStep?: number;
+  /** Test hook: pause before each step (lets a test kill the process midway). */
+  stepDelayMs?: number;
+  /** Run only the steps this accepts (and verify only those): used to enslave a late slave without touching anything else. */
+  filter?(step: Step): boolean;
 }
 
 export interface ApplyResult {
@@ -60,20 +66,46 @@ function backendKindOf(config: Pick<DesiredConfig, 'bonds'>, bond: string): Back
   return config.bonds.find((b) => b.name === bond)?.backend ?? 'sysfs';
 }
 
+/**
+ * Splits options into those the chosen backend can write and those only netlink can (no sysfs
+ * file: ns_ip6_target, coupled_control, prio, actor_port_prio). The option table says which.
+ */
+function splitNetlinkOnly(kind: BackendKind, options: Array<[string, OptionValue]>): [Array<[string, OptionValue]>, Array<[string, OptionValue]>] {
+  if (kind === 'netlink') return [options, []];
+  const own = options.filter(([n]) => (findOption(n) ?? findSlaveOption(n))?.sysfs !== null);
+  const netlinkOnly = options.filter(([n]) => (findOption(n) ?? findSlaveOption(n))?.sysfs === null);
+  return [own, netlinkOnly];
+}
+
 export async function runStep(step: Step, ops: HostOps, kind: BackendKind): Promise<void> {
   const backend = ops.backend(kind);
   switch (step.op) {
     case 'load-module': return ops.loadModule();
-    case 'create': return backend.createBond(step.bond, step.mode, Object.fromEntries(step.options));
+    case 'create': {
+      const [own, netlinkOnly] = splitNetlinkOnly(kind, step.options);
+      await backend.createBond(step.bond, step.mode, Object.fromEntries(own));
+      if (netlinkOnly.length) await ops.backend('netlink').setOptions(step.bond, Object.fromEntries(netlinkOnly));
+      return;
+    }
     case 'set-down': return backend.setUp(step.bond, false);
     case 'set-up': return backend.setUp(step.bond, true);
     case 'set-mode': return backend.setOptions(step.bond, { mode: step.mode });
-    case 'set-options': return backend.setOptions(step.bond, Object.fromEntries(step.options));
+    case 'set-options': {
+      const [own, netlinkOnly] = splitNetlinkOnly(kind, step.options);
+      if (own.length) await backend.setOptions(step.bond, Object.fromEntries(own));
+      if (netlinkOnly.length) await ops.backend('netlink').setOptions(step.bond, Object.fromEntries(netlinkOnly));
+      return;
+    }
     case 'set-mac': return ops.setMac(step.bond, step.mac);
     case 'set-mtu': return ops.setMtu(step.bond, step.mtu);
     case 'release': return backend.release(step.bond, step.slave);
     case 'enslave': return backend.enslave(step.bond, step.slave);
-    case 'set-slave-options': return backend.setSlaveOptions(step.bond, step.slave, Object.fromEntries(step.options));
+    case 'set-slave-options': {
+      const [own, netlinkOnly] = splitNetlinkOnly(kind, step.options);
+      if (own.length) await backend.setSlaveOptions(step.bond, step.slave, Object.fromEntries(own));
+      if (netlinkOnly.length) await ops.backend('netlink').setSlaveOptions(step.bond, step.slave, Object.fromEntries(netlinkOnly));
+      return;
+    }
     case 'add-address': return ops.addAddress(step.bond, step.address);
     case 'add-route': return ops.addRoute(step.bond, step.route);
   }
@@ -82,6 +114,7 @@ export async function runStep(step: Step, ops: HostOps, kind: BackendKind): Prom
 async function runSteps(steps: Step[], ops: HostOps, config: Pick<DesiredConfig, 'bonds'>, options: ApplyOptions, executed: Step[]): Promise<void> {
   for (const [i, step] of steps.entries()) {
     options.onStep?.(step, i, steps.length);
+    if (options.stepDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stepDelayMs));
     if (options.failBeforeStep === i) throw new Error(`injected failure before step ${i + 1}: ${describeStep(step)}`);
     await runStep(step, ops, backendKindOf(config, step.bond));
     executed.push(step);
@@ -159,13 +192,16 @@ export async function restore(before: ObservedHost, config: Pick<DesiredConfig, 
  */
 export async function apply(config: Pick<DesiredConfig, 'bonds'>, ops: HostOps, options: ApplyOptions = {}): Promise<ApplyResult> {
   const before = await ops.observe();
-  const thePlan = plan(config, before);
+  const full = plan(config, before);
+  const keep = options.filter ?? (() => true);
+  const thePlan: Plan = { ...full, steps: full.steps.filter(keep) };
   const executed: Step[] = [];
   let failure: unknown = null;
   try {
     await runSteps(thePlan.steps, ops, config, options, executed);
     if (thePlan.steps.length) {
       const check = plan(config, await ops.observe());
+      check.steps = check.steps.filter(keep);
       if (check.steps.length) {
         throw new Error(`the kernel did not take the change: still needed after apply: ${check.steps.map((s) => `${describeStep(s)} (${s.reason})`).join('; ')}`);
       }

@@ -1,0 +1,424 @@
+/**
+ * bondd: keeps the kernel's bonds matching the configuration, records everything that happens to
+ * them, and answers bondctl.
+ *
+ * Life cycle: subscribe to RTNLGRP_LINK first (so nothing between the first dump and the apply
+ * is missed), load the link cache from a dump, apply the configuration (an empty plan when the
+ * bonds already match: a restart adopts them without a flap), open the control socket, tell
+ * systemd READY=1. From then on it only reacts: link notifications update the cache and the
+ * journal; a configured slave that appears is enslaved; option changes made by others are drift,
+ * handled per bond policy. There is no periodic wake-up unless systemd asks for a watchdog.
+ * Stopping leaves the bonds as they are.
+ */
+import type { ObservedBond } from '../bond/backend.js';
+import { findOption } from '../bond/options.js';
+import { ConfigError, formatProblem } from '../config/errors.js';
+import { loadConfig, type LoadOptions } from '../config/load.js';
+import type { DesiredBond, DesiredConfig } from '../config/types.js';
+import type { LinkMessage } from '../netlink/link.js';
+import type { LinkWatcher } from '../netlink/rtnl.js';
+import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.js';
+import { KernelHost } from '../plan/host.js';
+import type { ObservedHost } from '../plan/observed.js';
+import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
+import { ControlError, ControlServer, type MethodHandler } from './control.js';
+import { Journal, type JournalEntry } from './journal.js';
+import { LinkCache, type LinkChange } from './link-cache.js';
+import { sdNotify, watchdogIntervalMs } from './notify.js';
+
+export interface DaemonOptions {
+  load: LoadOptions;
+  stateDir: string;
+  socketPath: string;
+  /** Manage the bonds of this network namespace (tests, drills); the process's own by default. */
+  netnsPath?: string;
+  log?: Logger;
+  /** Test hook: pause between apply steps, so a test can kill the daemon midway. */
+  stepDelayMs?: number;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Lines with sd-daemon priority prefixes: journald files them at the right level. */
+export const journaldLogger: Logger = {
+  info: (m) => process.stdout.write(`<6>${m}\n`),
+  warn: (m) => process.stderr.write(`<4>${m}\n`),
+  error: (m) => process.stderr.write(`<3>${m}\n`),
+};
+
+const RECONCILE_DELAY_MS = 150;
+
+export interface BondStatus {
+  name: string;
+  configured: boolean;
+  backend: string | null;
+  drift: { policy: string; differences: string[] } | null;
+  pendingSlaves: string[];
+  lastFailover: JournalEntry | null;
+  kernel: ObservedBond | null;
+}
+
+export class Daemon {
+  readonly journal: Journal;
+  readonly host: KernelHost;
+  readonly cache = new LinkCache();
+  #config: DesiredConfig;
+  #watcher: LinkWatcher | null = null;
+  #server: ControlServer | null = null;
+  #log: Logger;
+  #options: DaemonOptions;
+  #busy: Promise<unknown> = Promise.resolve();
+  #applying = false;
+  #reconcileTimer: NodeJS.Timeout | null = null;
+  #watchdogTimer: NodeJS.Timeout | null = null;
+  #confirm: { timer: NodeJS.Timeout; before: ObservedHost; previous: DesiredConfig; deadline: number } | null = null;
+  /** Last drift reported per bond, so one drift is one journal entry, not one per event. */
+  #drift = new Map<string, string[]>();
+  #lastPlan: Plan | null = null;
+  #lastApplyBefore: ObservedHost | null = null;
+
+  private constructor(options: DaemonOptions, config: DesiredConfig, journal: Journal) {
+    this.#options = options;
+    this.#config = config;
+    this.journal = journal;
+    this.#log = options.log ?? journaldLogger;
+    this.host = KernelHost.open({ netnsPath: options.netnsPath });
+  }
+
+  get config(): DesiredConfig {
+    return this.#config;
+  }
+
+  /** Loads the configuration; a bad one throws ConfigError before anything is touched. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { config, warnings } = await loadConfig(options.load);
+    const journal = await Journal.open({ file: `${options.stateDir}/events.jsonl` });
+    const daemon = new Daemon(options, config, journal);
+    for (const w of warnings) daemon.#log.warn(`config: ${formatProblem(w)}`);
+    await daemon.#run();
+    return daemon;
+  }
+
+  async #run(): Promise<void> {
+    this.#watcher = this.host.rtnl.subscribeLinks();
+    this.#watcher.on('link', (m) => this.#onLink(m));
+    this.#watcher.on('overrun', (n) => {
+      this.#log.warn(`link notifications overran the receive buffer (${n} so far); resynchronising`);
+      this.#serial(() => this.#resync());
+    });
+    this.cache.resync(await this.host.rtnl.getLinks());
+    this.#record({ kind: 'daemon', message: `bondd started with ${this.#config.bonds.length} bond(s) from ${this.#config.source}` });
+    await this.#serial(() => this.#applyConfig('start'));
+    this.#server = await ControlServer.listen({ path: this.#options.socketPath, handlers: this.#handlers(), log: (m) => this.#log.warn(m) });
+    sdNotify({ READY: '1', STATUS: this.#summary() });
+    const watchdog = watchdogIntervalMs();
+    if (watchdog) this.#watchdogTimer = setInterval(() => sdNotify({ WATCHDOG: '1' }), watchdog / 2);
+    this.#log.info(`ready: ${this.#summary()}`);
+  }
+
+  /** Runs jobs one at a time: applies, resyncs and drift checks never interleave. */
+  #serial<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.#busy.then(job, job);
+    this.#busy = next.catch(() => undefined);
+    return next;
+  }
+
+  #record(change: LinkChange): void {
+    const entry = this.journal.record(change);
+    const line = change.message;
+    if (entry.kind === 'failover' || entry.kind === 'no-active-slave' || entry.kind === 'apply-failed' || entry.kind === 'drift') this.#log.warn(line);
+    else this.#log.info(line);
+  }
+
+  #summary(): string {
+    const bonds = this.#config.bonds.map((b) => {
+      const link = this.cache.byName(b.name);
+      const active = link?.activeSlave ? this.cache.get(link.activeSlave)?.name : null;
+      return `${b.name} ${link ? (link.carrier ? 'up' : 'down') : 'missing'}${active ? ` via ${active}` : ''}`;
+    });
+    return bonds.length ? bonds.join(', ') : 'no bonds configured';
+  }
+
+  #configured(name: string | undefined): DesiredBond | undefined {
+    return name ? this.#config.bonds.find((b) => b.name === name) : undefined;
+  }
+
+  #onLink(m: LinkMessage): void {
+    const changes = this.cache.update(m);
+    let reconcile = false;
+    for (const change of changes) {
+      // Interface churn that has nothing to do with bonds is not worth a journal line.
+      if ((change.kind === 'interface-appeared' || change.kind === 'interface-removed') && !this.#mentionedInConfig(change.slave ?? change.bond)) continue;
+      this.#record(change);
+      if (change.kind === 'interface-appeared' || change.kind === 'slave-removed' || change.kind === 'options-changed') reconcile = true;
+    }
+    if (m.kind === 'bond' && this.#configured(m.name) && !this.#applying) reconcile = true;
+    if (reconcile) this.#scheduleReconcile();
+    if (changes.length) sdNotify({ STATUS: this.#summary() });
+  }
+
+  #mentionedInConfig(name: string | undefined): boolean {
+    if (!name) return false;
+    return this.#config.bonds.some((b) => b.name === name || b.slaves.some((s) => s.name === name));
+  }
+
+  #scheduleReconcile(): void {
+    if (this.#reconcileTimer) return;
+    this.#reconcileTimer = setTimeout(() => {
+      this.#reconcileTimer = null;
+      void this.#serial(() => this.#reconcile());
+    }, RECONCILE_DELAY_MS);
+  }
+
+  async #resync(): Promise<void> {
+    for (const change of this.cache.resync(await this.host.rtnl.getLinks())) this.#record(change);
+    await this.#reconcile();
+  }
+
+  /**
+   * Compares the kernel with the configuration. Late slaves are always enslaved (they are part
+   * of the configuration, not drift); anything else that differs is drift, handled per policy.
+   */
+  async #reconcile(): Promise<void> {
+    if (this.#applying) return;
+    const observed = await this.host.observe();
+    const current = plan(this.#config, observed);
+    const lateSlaves = current.steps.filter((s) => (s.op === 'enslave' || s.op === 'set-slave-options') && !observed.interfaces.find((i) => i.name === s.slave)?.master);
+    const enforce = new Set(this.#config.bonds.filter((b) => b.drift === 'enforce').map((b) => b.name));
+    if (lateSlaves.length) {
+      // Steps of the new plan inside apply() are new objects: match them by what they do.
+      const late = new Set(lateSlaves.map(describeStep));
+      const bonds = new Set(lateSlaves.map((s) => s.bond));
+      await this.#applyFiltered(
+        (s) => late.has(describeStep(s)) || (bonds.has(s.bond) && (s.op === 'set-up' || (s.op === 'set-options' && s.options.some(([n]) => n === 'primary')))),
+        'a configured slave appeared',
+      );
+    }
+    const again = lateSlaves.length ? plan(this.#config, await this.host.observe()) : current;
+    for (const bond of this.#config.bonds) {
+      const steps = again.steps.filter((s) => s.bond === bond.name);
+      const differences = steps.map((s) => `${describeStep(s)} (${s.reason})`);
+      const previous = this.#drift.get(bond.name) ?? [];
+      if (!differences.length) {
+        if (previous.length) this.#record({ kind: 'drift-cleared', bond: bond.name, message: `${bond.name}: matches the configuration again` });
+        this.#drift.delete(bond.name);
+        continue;
+      }
+      if (differences.join('\n') === previous.join('\n')) continue;
+      this.#drift.set(bond.name, differences);
+      this.#record({ kind: 'drift', bond: bond.name, message: `${bond.name}: differs from the configuration (policy ${bond.drift}): ${differences.join('; ')}`, data: { policy: bond.drift, differences } });
+      if (enforce.has(bond.name)) await this.#applyFiltered((s) => s.bond === bond.name, `drift on ${bond.name} (policy enforce)`);
+    }
+    sdNotify({ STATUS: this.#summary() });
+  }
+
+  async #applyFiltered(filter: (s: Step) => boolean, why: string): Promise<void> {
+    this.#applying = true;
+    try {
+      const result = await apply(this.#config, this.host, { filter });
+      if (result.executed.length) this.#record({ kind: 'apply', message: `applied ${result.executed.length} step(s) because ${why}: ${result.executed.map(describeStep).join('; ')}` });
+    } catch (error) {
+      this.#record({ kind: 'apply-failed', message: `could not apply after ${why}: ${(error as Error).message}` });
+    } finally {
+      this.#applying = false;
+      for (const change of this.cache.resync(await this.host.rtnl.getLinks())) this.journal.record(change);
+    }
+  }
+
+  async #applyConfig(why: string): Promise<ApplyResult> {
+    this.#applying = true;
+    try {
+      const result = await apply(this.#config, this.host, {
+        onStep: (step, i, n) => this.#log.info(`apply ${i + 1}/${n}: ${describeStep(step)} [impact ${step.impact}]`),
+        ...(this.#options.stepDelayMs ? { stepDelayMs: this.#options.stepDelayMs } : {}),
+      });
+      this.#lastPlan = result.plan;
+      this.#lastApplyBefore = result.before;
+      for (const p of result.plan.problems) this.#log.warn(p.message);
+      for (const p of result.plan.pending) this.#log.info(`${p.bond}: ${p.reason}`);
+      if (result.executed.length) this.#record({ kind: 'apply', message: `${why}: applied ${result.executed.length} step(s), impact ${result.plan.impact}`, data: { steps: result.executed.map(describeStep) } });
+      else this.#log.info(`${why}: the kernel already matches the configuration; nothing to do`);
+      this.#drift.clear();
+      return result;
+    } catch (error) {
+      this.#record({ kind: 'apply-failed', message: `${why}: ${(error as Error).message}` });
+      throw error;
+    } finally {
+      this.#applying = false;
+      for (const change of this.cache.resync(await this.host.rtnl.getLinks())) this.journal.record(change);
+    }
+  }
+
+  /** SIGHUP: a bad new configuration is rejected with the reason and the running one stays. */
+  async reload(): Promise<{ ok: boolean; message: string }> {
+    sdNotify({ RELOADING: '1', MONOTONIC_USEC: String(Math.round(performance.now() * 1000)) });
+    try {
+      let next: DesiredConfig;
+      try {
+        next = (await loadConfig(this.#options.load)).config;
+      } catch (error) {
+        const message = error instanceof ConfigError ? error.message : (error as Error).message;
+        this.#log.error(`reload rejected, keeping the running configuration: ${message}`);
+        return { ok: false, message };
+      }
+      const previous = this.#config;
+      this.#config = next;
+      try {
+        await this.#serial(() => this.#applyConfig('reload'));
+        return { ok: true, message: `reloaded ${next.source}` };
+      } catch (error) {
+        this.#config = previous;
+        return { ok: false, message: (error as Error).message };
+      }
+    } finally {
+      sdNotify({ READY: '1', STATUS: this.#summary() });
+    }
+  }
+
+  async status(bond?: string): Promise<BondStatus[]> {
+    const observed = await this.host.observe();
+    const current = plan(this.#config, observed);
+    const names = new Set([...this.#config.bonds.map((b) => b.name), ...observed.bonds.keys()]);
+    const out: BondStatus[] = [];
+    for (const name of [...names].sort()) {
+      if (bond && name !== bond) continue;
+      const desired = this.#configured(name);
+      const differences = current.steps.filter((s) => s.bond === name).map((s) => `${describeStep(s)} (${s.reason})`);
+      out.push({
+        name,
+        configured: !!desired,
+        backend: desired?.backend ?? null,
+        drift: desired ? { policy: desired.drift, differences } : null,
+        pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => p.slave.name ?? p.slave.permMac ?? '?'),
+        lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
+        kernel: observed.bonds.get(name) ?? null,
+      });
+    }
+    if (bond && out.length === 0) throw new ControlError('ENODEV', `${bond}: no such bond, configured or in the kernel`);
+    return out;
+  }
+
+  #handlers(): Record<string, MethodHandler> {
+    const str = (v: unknown, what: string): string | undefined => {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string' || v.length > 256) throw new ControlError('EINVAL', `${what} must be a string`);
+      return v;
+    };
+    return {
+      ping: { mutating: false, handle: async () => ({ pid: process.pid, source: this.#config.source }) },
+      status: { mutating: false, handle: async (p) => this.status(str(p['bond'], 'bond')) },
+      plan: {
+        mutating: false,
+        handle: async () => {
+          const p = plan(this.#config, await this.host.observe());
+          return { ...p, lines: p.steps.map((s) => ({ step: describeStep(s), impact: s.impact, reason: s.reason })) };
+        },
+      },
+      events: {
+        mutating: false,
+        streaming: true,
+        handle: async (p, ctx) => {
+          const since = p['since'];
+          if (since !== undefined && typeof since !== 'number') throw new ControlError('EINVAL', 'since must be a number (ms since the epoch)');
+          const limit = p['limit'];
+          if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) throw new ControlError('EINVAL', 'limit must be a positive integer');
+          const bond = str(p['bond'], 'bond');
+          const entries = this.journal.list({ ...(since !== undefined ? { since } : {}), ...(bond ? { bond } : {}), ...(limit !== undefined ? { limit } : {}) });
+          if (p['follow'] !== true) return entries;
+          for (const e of entries) ctx.emit(e);
+          const unsubscribe = this.journal.subscribe((e) => {
+            if (!bond || e.bond === bond) ctx.emit(e);
+          });
+          await ctx.closed;
+          unsubscribe();
+          return null;
+        },
+      },
+      apply: {
+        mutating: true,
+        handle: async (p) => {
+          const confirmWithinMs = p['confirmWithinMs'];
+          if (confirmWithinMs !== undefined && (typeof confirmWithinMs !== 'number' || confirmWithinMs < 1000 || confirmWithinMs > 3_600_000)) {
+            throw new ControlError('EINVAL', 'confirmWithinMs must be between 1000 and 3600000');
+          }
+          const reload = await this.reload();
+          if (!reload.ok) throw new ControlError('EFAIL', reload.message);
+          if (typeof confirmWithinMs === 'number') this.#armConfirm(confirmWithinMs);
+          return { message: reload.message, plan: this.#lastPlan?.steps.map(describeStep) ?? [], confirmDeadline: this.#confirm?.deadline ?? null };
+        },
+      },
+      confirm: {
+        mutating: true,
+        handle: async () => {
+          if (!this.#confirm) throw new ControlError('ENOENT', 'nothing to confirm: no apply is waiting for confirmation');
+          clearTimeout(this.#confirm.timer);
+          this.#confirm = null;
+          this.#record({ kind: 'apply', message: 'apply confirmed; it stays' });
+          return { message: 'confirmed' };
+        },
+      },
+      failover: {
+        mutating: true,
+        handle: async (p) => this.#serial(() => this.failover(str(p['bond'], 'bond') ?? '', str(p['to'], 'to'))),
+      },
+      reload: { mutating: true, handle: async () => this.reload() },
+    };
+  }
+
+  #armConfirm(ms: number): void {
+    if (this.#confirm) clearTimeout(this.#confirm.timer);
+    // The state to go back to is what the host looked like before this apply.
+    const before = this.#lastApplyBefore;
+    const previous = this.#config;
+    if (!before) return;
+    const deadline = Date.now() + ms;
+    const timer = setTimeout(() => {
+      void this.#serial(async () => {
+        this.#confirm = null;
+        this.#applying = true;
+        try {
+          const errors = await restore(before, previous, this.host);
+          this.#record({ kind: 'rollback', message: `no confirmation within ${Math.round(ms / 1000)} s: restored the state before the apply${errors.length ? ` (incomplete: ${errors.join('; ')})` : ''}` });
+        } finally {
+          this.#applying = false;
+        }
+      });
+    }, ms);
+    this.#confirm = { timer, before, previous, deadline };
+  }
+
+  /** Switches the active slave (active-backup, tlb, alb) and checks that the kernel did it. */
+  async failover(bond: string, to?: string): Promise<{ from: string | null; to: string }> {
+    const observed = await this.host.observe();
+    const b = observed.bonds.get(bond);
+    if (!b) throw new ControlError('ENODEV', `${bond}: no such bond`);
+    if (!findOption('active_slave')?.modes.includes(b.mode)) throw new ControlError('EINVAL', `${bond}: mode ${b.mode} has no active slave to switch`);
+    const target = to ?? b.slaves.find((s) => s.name !== b.activeSlave && s.mii === 'up')?.name;
+    if (!target) throw new ControlError('EINVAL', `${bond}: no other slave with link up to switch to`);
+    if (!b.slaves.some((s) => s.name === target)) throw new ControlError('EINVAL', `${bond}: ${target} is not a slave of ${bond}`);
+    const desired = this.#configured(bond);
+    await this.host.backend(desired?.backend ?? 'sysfs').setOptions(bond, { active_slave: target });
+    const after = await this.host.backend('netlink').readBond(bond);
+    if (after?.activeSlave !== target) throw new ControlError('EFAIL', `${bond}: the kernel kept ${after?.activeSlave ?? 'no slave'} active`);
+    return { from: b.activeSlave, to: target };
+  }
+
+  async stop(): Promise<void> {
+    sdNotify({ STOPPING: '1' });
+    if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
+    if (this.#watchdogTimer) clearInterval(this.#watchdogTimer);
+    if (this.#confirm) clearTimeout(this.#confirm.timer);
+    await this.#busy;
+    await this.#server?.close();
+    this.#watcher?.close();
+    this.#record({ kind: 'daemon', message: 'bondd stopped; bonds left as they are' });
+    await this.journal.flush();
+    await this.host.close();
+  }
+}
+
+export { ApplyError };

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * bondd entry point. Runs in the foreground, as systemd expects (Type=notify).
+ *
+ *   bondd [--config FILE]                      bondd.yaml (default /etc/bondd/bondd.yaml)
+ *   bondd --ifcfg DIR [--modprobe FILE...]     the classic network-scripts format
+ *   bondd --check [...]                        validate and print the plan; touch nothing
+ *
+ * Exit codes: 0 clean stop, 1 runtime failure, 2 invalid configuration or arguments.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError, formatProblem } from '../config/errors.js';
+import { loadConfig, type LoadOptions } from '../config/load.js';
+import { DEFAULT_CONFIG_FILE } from '../config/types.js';
+import { DEFAULT_CONTROL_SOCKET } from './control.js';
+import { Daemon, journaldLogger } from './daemon.js';
+
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+async function main(): Promise<number> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName('bondd')
+    .usage('$0 [--config FILE | --ifcfg DIR [--modprobe FILE...]] [--check]\n\nKeeps the kernel\'s bonds matching the configuration and records every failover.')
+    .option('config', { alias: 'c', type: 'string', describe: 'bondd.yaml to use', default: DEFAULT_CONFIG_FILE })
+    .option('ifcfg', { type: 'string', describe: 'use a directory of ifcfg-* files (RHEL network-scripts) instead of bondd.yaml' })
+    .option('modprobe', { type: 'string', array: true, describe: 'modprobe option files to read with --ifcfg (default: the ones modprobe reads)' })
+    .option('check', { type: 'boolean', default: false, describe: 'validate the configuration, print the plan, change nothing' })
+    .option('state-dir', { type: 'string', default: '/var/lib/bondd', describe: 'where the event journal is kept' })
+    .option('socket', { type: 'string', default: DEFAULT_CONTROL_SOCKET, describe: 'control socket path' })
+    .option('netns', { type: 'string', describe: 'manage the bonds of this named network namespace (/run/netns/NAME)' })
+    .strict()
+    .fail((message, error) => {
+      throw Object.assign(error ?? new Error(message), { usage: true });
+    })
+    .help()
+    .version(false)
+    .parseAsync();
+
+  if (argv.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(argv.netns)) throw Object.assign(new Error(`--netns: "${argv.netns}" is not a namespace name`), { usage: true });
+  const load: LoadOptions = argv.ifcfg !== undefined ? { ifcfgDir: argv.ifcfg, ...(argv.modprobe ? { modprobeFiles: argv.modprobe } : {}) } : { configFile: argv.config };
+  const netnsPath = argv.netns ? `/run/netns/${argv.netns}` : undefined;
+
+  if (argv.check) return check(load, netnsPath);
+
+  const stepDelay = Number(process.env['BONDD_TEST_STEP_DELAY_MS'] ?? 0);
+  const daemon = await Daemon.start({
+    load,
+    stateDir: argv['state-dir'],
+    socketPath: argv.socket,
+    ...(netnsPath ? { netnsPath } : {}),
+    ...(stepDelay > 0 ? { stepDelayMs: stepDelay } : {}),
+  });
+  process.on('SIGHUP', () => void daemon.reload());
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      journaldLogger.info(`${signal}: stopping`);
+      void daemon.stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+async function check(load: LoadOptions, netnsPath: string | undefined): Promise<number> {
+  const { config, warnings } = await loadConfig(load);
+  for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+  process.stdout.write(`${config.source}: valid, ${config.bonds.length} bond(s)\n`);
+  const [{ KernelHost }, { plan, describeStep }] = await Promise.all([import('../plan/host.js'), import('../plan/planner.js')]);
+  const host = KernelHost.open(netnsPath ? { netnsPath } : {});
+  try {
+    const p = plan(config, await host.observe());
+    if (!p.steps.length) process.stdout.write('plan: nothing to do, the kernel matches\n');
+    for (const [i, s] of p.steps.entries()) process.stdout.write(`${String(i + 1).padStart(3)}. ${describeStep(s)}  [impact ${s.impact}] ${s.reason}\n`);
+    for (const pending of p.pending) process.stdout.write(`pending: ${pending.reason}\n`);
+    for (const problem of p.problems) process.stdout.write(`problem: ${problem.message}\n`);
+  } finally {
+    await host.close();
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error & { usage?: boolean }) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`bondd: invalid configuration, nothing changed:\n${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    process.stderr.write(`bondd: ${error.message}\n`);
+    process.exit(error.usage ? EXIT_USAGE : EXIT_FAILURE);
+  },
+);
