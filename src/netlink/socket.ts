@@ -168,17 +168,27 @@ export function encodeMessage(type: number, flags: number, seq: number, pid: num
 
 /** The messages of one datagram. Throws NetlinkDecodeError on a malformed header. */
 export function parseMessages(datagram: Buffer): NetlinkMessage[] {
-  const out: NetlinkMessage[] = [];
+  const { messages, error } = parseMessagesPartial(datagram);
+  if (error) throw error;
+  return messages;
+}
+
+/** The messages of one datagram up to the first malformed header, and the error found there. */
+export function parseMessagesPartial(datagram: Buffer): { messages: NetlinkMessage[]; error?: NetlinkDecodeError } {
+  const messages: NetlinkMessage[] = [];
   let off = 0;
   while (off < datagram.length) {
     if (datagram.length - off < NLMSG_HDRLEN) {
-      throw new NetlinkDecodeError(`truncated netlink header: ${datagram.length - off} bytes at offset ${off}`, off);
+      return { messages, error: new NetlinkDecodeError(`truncated netlink header: ${datagram.length - off} bytes at offset ${off}`, off) };
     }
     const len = datagram.readUInt32LE(off);
     if (len < NLMSG_HDRLEN || len > datagram.length - off) {
-      throw new NetlinkDecodeError(`netlink message at offset ${off} has nlmsg_len ${len} (datagram ${datagram.length} bytes)`, off);
+      return {
+        messages,
+        error: new NetlinkDecodeError(`netlink message at offset ${off} has nlmsg_len ${len} (datagram ${datagram.length} bytes)`, off),
+      };
     }
-    out.push({
+    messages.push({
       type: datagram.readUInt16LE(off + 4),
       flags: datagram.readUInt16LE(off + 6),
       seq: datagram.readUInt32LE(off + 8),
@@ -187,7 +197,7 @@ export function parseMessages(datagram: Buffer): NetlinkMessage[] {
     });
     off += (len + 3) & ~3;
   }
-  return out;
+  return { messages };
 }
 
 export interface NetlinkErrorInfo {
@@ -494,13 +504,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       return;
     }
     if (!datagram) return;
-    let messages: NetlinkMessage[];
-    try {
-      messages = parseMessages(datagram);
-    } catch (error) {
-      this.#emitInvalid(error as Error, datagram);
-      return;
-    }
+    const { messages, error } = parseMessagesPartial(datagram);
     for (const m of messages) {
       const p = m.pid === this.portid ? this.#pending.get(m.seq) : undefined;
       if (!p) {
@@ -510,6 +514,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
       this.#onReply(p, m);
       if (this.#closed) return;
     }
+    if (error) this.#emitInvalid(error, datagram);
   }
 
   #onReply(p: Pending, m: NetlinkMessage): void {
