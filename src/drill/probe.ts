@@ -130,6 +130,7 @@ interface Agent {
 
 function spawnAgent(base: AgentBase, args: string[], what: string): Agent {
   const agent = base.agentPath ?? probeAgentPath();
+  if (!existsSync(agent)) throw new ProbeAgentError(`${what}: probe agent ${agent} does not exist`);
   if (base.netns !== undefined && !NETNS_NAME.test(base.netns)) {
     throw new ProbeAgentError(`${what}: "${base.netns}" is not a valid namespace name`);
   }
