@@ -278,7 +278,7 @@ function parseBond(w: Walker, name: string, keyNode: Node, map: YAMLMap, path: s
   for (const { key, keyNode: kn, value } of entries) {
     const p = `${path}.${key}`;
     refs.set(key, value ?? kn);
-    if (value === null && key !== 'options' && key !== 'routes' && key !== 'addresses') {
+    if (value === null && key !== 'options' && key !== 'routes' && key !== 'addresses' && key !== 'slaves') {
       w.error(kn, p, 'needs a value');
       continue;
     }
@@ -350,6 +350,7 @@ function parseBond(w: Walker, name: string, keyNode: Node, map: YAMLMap, path: s
         break;
       }
       case 'slaves':
+        if (value === null) break; // `slaves:` with nothing: none yet (warned below)
         if (!isSeq(value)) {
           w.error(value, p, `must be a list of interface names or {name: ..., mac: ...} maps, not ${describe(value)}`);
           slavesOk = false;
@@ -601,7 +602,13 @@ function parseSlave(w: Walker, node: Node | null, path: string, ref: string, ref
     w.error(node, path, 'a slave needs a name or a mac (its permanent MAC address)');
     return undefined;
   }
-  return spec;
+  // Same key order as the other constructors (name, permMac, options, origin).
+  return {
+    ...(spec.name !== undefined ? { name: spec.name } : {}),
+    ...(spec.permMac !== undefined ? { permMac: spec.permMac } : {}),
+    options: spec.options,
+    ...(spec.origin ? { origin: spec.origin } : {}),
+  };
 }
 
 function parseGateway(w: Walker, node: Node, path: string, refs: Refs): DesiredBond['gateway'] {
