@@ -53,6 +53,9 @@ import {
 } from './constants.js';
 import { type NativeError, type NativeTarget, type NlsockAddon, loadNative } from './native.js';
 
+/** The part of the addon a NetlinkSocket uses. */
+export type NetlinkSocketAddon = Pick<NlsockAddon, 'open' | 'send' | 'setsockoptInt' | 'getsockoptInt' | 'portid' | 'close'>;
+
 /** One netlink message (struct nlmsghdr + payload). */
 export interface NetlinkMessage {
   type: number;
@@ -80,7 +83,7 @@ export interface NetlinkSocketOptions {
   /** Default request timeout in ms (0 = none). For dumps it is an inactivity timeout. Default 5000. */
   timeoutMs?: number;
   /** The addon to use; tests pass a fake one. Default: build/Release/nlsock.node. */
-  native?: NlsockAddon;
+  native?: NetlinkSocketAddon;
 }
 
 export interface RequestOptions {
@@ -303,7 +306,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   readonly netnsPath: string | undefined;
   /** Port id the kernel assigned to this socket. */
   readonly portid: number;
-  readonly #native: NlsockAddon;
+  readonly #native: NetlinkSocketAddon;
   readonly #target: NativeTarget;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();

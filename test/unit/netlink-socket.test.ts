@@ -31,11 +31,12 @@ import {
   SO_RCVBUFFORCE,
   errnoName,
 } from '../../src/netlink/constants.js';
-import type { NativeTarget, NlsockAddon } from '../../src/netlink/native.js';
+import type { NativeTarget } from '../../src/netlink/native.js';
 import {
   NetlinkError,
   type NetlinkMessage,
   NetlinkSocket,
+  type NetlinkSocketAddon,
   encodeMessage,
   parseErrorPayload,
   parseMessages,
@@ -43,7 +44,7 @@ import {
 
 const PORTID = 4242;
 
-class FakeAddon implements NlsockAddon {
+class FakeAddon implements NetlinkSocketAddon {
   target?: NativeTarget;
   sent: NetlinkMessage[] = [];
   options: Array<[number, number, number]> = [];
@@ -71,9 +72,6 @@ class FakeAddon implements NlsockAddon {
   }
   close(): void {
     this.closed++;
-  }
-  peerCredentials(): { pid: number; uid: number; gid: number } {
-    return { pid: 0, uid: 0, gid: 0 };
   }
 
   /** The kernel sends a datagram made of these messages. */
