@@ -1,0 +1,50 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, run by scripts/test:
+//   unit  - pure tests, parallel, on the host
+//   host  - tests against the host kernel inside network namespaces (root). One file at a time
+//           in forked processes: namespaces, netlink sockets and the RTNL lock are shared
+//           kernel state, and a native addon is safer in a process than in worker threads.
+//   guest - tests that need the real bonding driver. scripts/test runs this project inside ONE
+//           QEMU guest (scripts/guest); user code there is about 20x slower than on the host,
+//           hence the long timeouts.
+export default defineConfig({
+  test: {
+    // A project without test files (yet) is not a failure: engineers add them in parallel.
+    passWithNoTests: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'host',
+          include: ['test/host/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'guest',
+          include: ['test/guest/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
