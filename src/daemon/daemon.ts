@@ -153,6 +153,8 @@ export class Daemon {
     for (const change of changes) {
       // Interface churn that has nothing to do with bonds is not worth a journal line.
       if ((change.kind === 'interface-appeared' || change.kind === 'interface-removed') && !this.#mentionedInConfig(change.slave ?? change.bond)) continue;
+      // Our own option writes raise the same notification; only changes made by others count.
+      if (change.kind === 'options-changed' && this.#applying) continue;
       this.#record(change);
       if (change.kind === 'interface-appeared' || change.kind === 'slave-removed' || change.kind === 'options-changed') reconcile = true;
     }

@@ -97,7 +97,12 @@ export class LinkCache {
     this.#links.set(m.index, next);
     const out: LinkChange[] = [];
     if (!prev) {
-      out.push({ kind: 'interface-appeared', slave: next.name, message: `${next.name} appeared`, data: { index: next.index, kind: next.kind, permMac: next.permMac } });
+      out.push({
+        kind: 'interface-appeared',
+        ...(next.kind === 'bond' ? { bond: next.name } : { slave: next.name }),
+        message: `${next.name} appeared`,
+        data: { index: next.index, kind: next.kind, permMac: next.permMac },
+      });
     }
     const bondName = next.kind === 'bond' ? next.name : null;
     const masterName = this.#name(next.master);
