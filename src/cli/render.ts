@@ -1,0 +1,372 @@
+/**
+ * Human views, rendered from the same JSON objects `--json` prints (status.ts), so the two can
+ * never disagree. Pure: strings in, strings out.
+ */
+import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
+import { BOND_OPTIONS, SLAVE_OPTIONS, describeValues, effectiveDefaults } from '../bond/options.js';
+import type { JournalEntry } from '../daemon/journal.js';
+import type { BondView, LacpPortView, ListView, SlaveView, StatusView } from './status.js';
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Small helpers                                                                                  */
+
+export function showValue(value: OptionValue | null | undefined): string {
+  if (Array.isArray(value)) return value.length ? value.join(',') : '(none)';
+  if (value === null || value === undefined || value === '') return '(none)';
+  return String(value);
+}
+
+/** Aligned columns; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[], indent = ''): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Local time with its UTC offset: 2024-05-01T14:00:00.123+02:00. */
+export function formatTime(t: number): string {
+  const d = new Date(t);
+  const offset = -d.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const abs = Math.abs(offset);
+  return (
+    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}` +
+    `.${String(d.getMilliseconds()).padStart(3, '0')}${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`
+  );
+}
+
+/** "3 s ago", "5 min ago", "2 h ago", "4 d ago". */
+export function formatAgo(t: number, now: number): string {
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+function ms(view: BondView, name: string): string {
+  return `${name} ${showValue(view.options[name])}${typeof view.options[name] === 'number' ? ' ms' : ''}`;
+}
+
+function has(view: BondView, name: string): boolean {
+  return view.options[name] !== undefined;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Bond                                                                                           */
+
+const PRIMARY_MODES: readonly BondMode[] = ['active-backup', 'balance-tlb', 'balance-alb'];
+const HASH_MODES: readonly BondMode[] = ['balance-xor', '802.3ad', 'balance-tlb', 'balance-alb'];
+
+function linkMonitor(view: BondView): string {
+  const miimon = Number(view.options['miimon'] ?? 0);
+  const arp = Number(view.options['arp_interval'] ?? 0);
+  const delays = ['updelay', 'downdelay', ...(has(view, 'peer_notif_delay') ? ['peer_notif_delay'] : [])].map((n) => ms(view, n));
+  if (miimon > 0) return [`miimon ${miimon} ms`, ...delays, `use_carrier ${showValue(view.options['use_carrier'])}`].join(', ');
+  if (arp > 0) {
+    const parts = [`arp_interval ${arp} ms`, `arp_ip_target ${showValue(view.options['arp_ip_target'])}`];
+    if (has(view, 'ns_ip6_target')) parts.push(`ns_ip6_target ${showValue(view.options['ns_ip6_target'])}`);
+    for (const n of ['arp_validate', 'arp_all_targets', 'arp_missed_max']) if (has(view, n)) parts.push(`${n} ${showValue(view.options[n])}`);
+    return parts.join(', ');
+  }
+  return 'none (miimon and arp_interval are 0: link failures go unnoticed)';
+}
+
+function speed(s: SlaveView): string {
+  return s.speedMbps === null ? 'unknown' : `${s.speedMbps}Mb/s`;
+}
+
+function portLine(label: string, p: LacpPortView | null): string {
+  if (!p) return `${label}  (no details: reading them needs CAP_NET_ADMIN)`;
+  const field = (name: string, v: number | string | null) => (v === null ? '' : `${name} ${v}`);
+  const state = p.portState === null ? '' : `state ${p.portState} <${p.portStateFlags.join(',')}>`;
+  return [
+    label,
+    p.systemPriority !== null || p.systemMac !== null ? `system ${p.systemPriority ?? '?'}/${p.systemMac ?? '?'}` : '',
+    field('key', p.key),
+    field('port', p.portNumber),
+    field('priority', p.portPriority),
+    state,
+  ]
+    .filter(Boolean)
+    .join('  ');
+}
+
+/** Options the summary lines above already show. */
+const SUMMARISED = new Set([
+  'miimon', 'updelay', 'downdelay', 'peer_notif_delay', 'use_carrier', 'arp_interval', 'arp_ip_target', 'ns_ip6_target',
+  'arp_validate', 'arp_all_targets', 'arp_missed_max', 'primary', 'primary_reselect', 'active_slave', 'fail_over_mac',
+  'xmit_hash_policy', 'lacp_active', 'lacp_rate', 'min_links', 'ad_select',
+]);
+
+export interface RenderBondOptions {
+  /** List every option the kernel reports (show), not only the ones that differ from the default (status). */
+  allOptions?: boolean;
+}
+
+/**
+ * A bond as operators read /proc/net/bonding: mode, active slave, primary, monitors and delays,
+ * 802.3ad system and aggregator, then a table of slaves and, in 802.3ad, per-port LACP details.
+ */
+export function renderBond(view: BondView, opts: RenderBondOptions = {}): string {
+  const lines: string[] = [];
+  const state = `${view.up ? 'up' : 'admin down'}, carrier ${view.carrier ? 'up' : 'down'}`;
+  lines.push(`${view.name}: ${view.mode}, ${state}, mtu ${view.mtu}, mac ${view.mac || '(none)'}`);
+  const rows: string[][] = [];
+  if (PRIMARY_MODES.includes(view.mode)) {
+    rows.push(['active slave', view.activeSlave ?? 'none']);
+    rows.push(['primary', `${view.primary ?? 'none'} (primary_reselect ${showValue(view.options['primary_reselect'])})`]);
+    if (view.mode === 'active-backup') rows.push(['fail_over_mac', showValue(view.options['fail_over_mac'])]);
+  }
+  rows.push(['link monitor', linkMonitor(view)]);
+  if (HASH_MODES.includes(view.mode)) rows.push(['xmit_hash_policy', showValue(view.options['xmit_hash_policy'])]);
+  if (view.lacp) {
+    rows.push([
+      '802.3ad',
+      ['lacp_active', 'lacp_rate', 'min_links', 'ad_select'].filter((n) => has(view, n)).map((n) => `${n} ${showValue(view.options[n])}`).join(', '),
+    ]);
+    rows.push(['lacp system', `priority ${view.lacp.systemPriority ?? '?'}, mac ${view.lacp.systemMac ?? '?'}`]);
+    const a = view.lacp.activeAggregator;
+    rows.push([
+      'active aggregator',
+      a ? `id ${a.aggregatorId}, ${a.numPorts} port(s), actor key ${a.actorKey}, partner key ${a.partnerKey}, partner mac ${a.partnerMac}` : 'none',
+    ]);
+  }
+  const others = Object.entries(view.options).filter(([name, value]) => {
+    if (SUMMARISED.has(name)) return false;
+    if (opts.allOptions) return true;
+    const defaults = effectiveDefaults(view.mode);
+    return name in defaults && showValue(defaults[name]) !== showValue(value);
+  });
+  if (others.length) rows.push([opts.allOptions ? 'other options' : 'non-default', others.map(([n, v]) => `${n}=${showValue(v)}`).join(' ')]);
+  lines.push(...table(rows.map(([k, v]) => [`${k}:`, v!]), '  '));
+
+  const up = view.slaves.filter((s) => s.mii === 'up').length;
+  lines.push(`  slaves: ${view.slaves.length} (${up} with MII up)`);
+  if (view.slaves.length) {
+    const slaveOptions = [...new Set(view.slaves.flatMap((s) => Object.keys(s.options)))].filter((n) => n !== 'queue_id');
+    const header = ['SLAVE', 'STATE', 'MII', 'SPEED', 'DUPLEX', 'FAILURES', 'PERMANENT-MAC', 'QUEUE', ...slaveOptions.map((n) => n.toUpperCase())];
+    if (view.lacp) header.push('AGGREGATOR');
+    const body = view.slaves.map((s) => {
+      const row = [
+        s.name,
+        s.state,
+        s.mii,
+        speed(s),
+        s.duplex ?? 'unknown',
+        String(s.linkFailureCount),
+        s.permMac ?? 'unknown',
+        String(s.queueId),
+        ...slaveOptions.map((n) => showValue(s.options[n])),
+      ];
+      if (view.lacp) row.push(s.lacp?.aggregatorId === null || s.lacp?.aggregatorId === undefined ? 'N/A' : String(s.lacp.aggregatorId));
+      return row;
+    });
+    lines.push(...table([header, ...body], '    '));
+  }
+  if (view.lacp && view.slaves.length) {
+    lines.push('  802.3ad ports:');
+    for (const s of view.slaves) {
+      const l = s.lacp;
+      if (!l) continue;
+      const churn = (who: string, state: string | null, count: number | null) =>
+        `${who} churn ${state ?? '?'}${count === null ? '' : ` (${count} times)`}`;
+      lines.push(`    ${s.name}: aggregator ${l.aggregatorId ?? 'N/A'}, ${churn('actor', l.actorChurnState, l.actorChurnedCount)}, ${churn('partner', l.partnerChurnState, l.partnerChurnedCount)}`);
+      lines.push(`      ${portLine('actor  ', l.actor)}`);
+      lines.push(`      ${portLine('partner', l.partner)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Status, list, events                                                                           */
+
+export function renderStatus(status: StatusView, now: number): string {
+  const parts: string[] = [];
+  const head = status.bondd.note ? `${status.bondd.note}\n` : '';
+  if (status.bonds.length === 0) return `${head}no bonds\n`;
+  for (const bond of status.bonds) {
+    let text = bond.kernel ? renderBond(bond.kernel) : `${bond.name}: configured in bondd but not present in the kernel\n`;
+    const d = bond.bondd;
+    if (d) {
+      const rows: string[][] = [];
+      if (!d.configured) rows.push(['bondd:', 'not in the configuration (bondd leaves it alone)']);
+      else {
+        const drift = d.drift && d.drift.differences.length
+          ? `DRIFT from the configuration (policy ${d.drift.policy}):`
+          : `matches the configuration${d.drift ? ` (drift policy ${d.drift.policy})` : ''}`;
+        rows.push(['bondd:', `configured, backend ${d.backend ?? 'default'}, ${drift}`]);
+      }
+      const extra = d.drift?.differences.map((line) => `      - ${line}`) ?? [];
+      const pending = d.pendingSlaves.length ? [`    pending slaves: ${d.pendingSlaves.join(', ')} (enslaved when they appear)`] : [];
+      const last = d.lastFailover
+        ? `${formatTime(d.lastFailover.t)} (${formatAgo(d.lastFailover.t, now)}): ${d.lastFailover.message}`
+        : 'none recorded';
+      text += [...table(rows, '  '), ...extra, ...pending, `  last failover: ${last}`].join('\n') + '\n';
+    }
+    parts.push(text);
+  }
+  return head + parts.join('\n');
+}
+
+export function renderList(list: ListView): string {
+  if (list.bonds.length === 0) return 'no bonds\n';
+  const rows = [['BOND', 'MODE', 'STATE', 'ACTIVE', 'SLAVES']];
+  for (const b of list.bonds) rows.push([b.name, b.mode, b.state, b.activeSlave ?? '-', `${b.slaves} (${b.slavesUp} up)`]);
+  return table(rows).join('\n') + '\n';
+}
+
+export function renderEvent(entry: JournalEntry): string {
+  return `${formatTime(entry.t)}  ${entry.kind.padEnd(14)} ${(entry.bond ?? '-').padEnd(8)} ${entry.message}\n`;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The option table                                                                               */
+
+/** `bondctl options --json`: one entry per option. */
+export interface OptionView {
+  name: string;
+  scope: 'bond' | 'slave';
+  aliases: string[];
+  kind: BondOption['kind'];
+  values: Array<{ name: string; value: number }> | null;
+  min: number | null;
+  max: number | null;
+  unit: string | null;
+  maxItems: number | null;
+  /** The kernel default (for the mode asked about, when --mode is given). */
+  default: OptionValue | null;
+  /** What the option accepts, in words. */
+  accepts: string;
+  modes: BondMode[];
+  effectiveModes: BondMode[] | null;
+  needsDown: boolean;
+  needsNoSlaves: boolean;
+  needsMiimon: boolean;
+  /** sysfs file, null for netlink-only options. */
+  sysfs: string | null;
+  netlink: boolean;
+  description: string;
+}
+
+export interface OptionsView {
+  mode: BondMode | null;
+  options: OptionView[];
+}
+
+export function optionsView(mode: BondMode | null): OptionsView {
+  const defaults = mode ? effectiveDefaults(mode) : {};
+  const pick = (o: BondOption) => !mode || o.modes.includes(mode);
+  const view = (o: BondOption): OptionView => ({
+    name: o.name,
+    scope: o.perSlave ? 'slave' : 'bond',
+    aliases: [...o.aliases],
+    kind: o.kind,
+    values: o.values ? o.values.map((v) => ({ name: v.name, value: v.value })) : null,
+    min: o.min ?? null,
+    max: o.max ?? null,
+    unit: o.unit ?? null,
+    maxItems: o.maxItems ?? null,
+    default: (mode && !o.perSlave ? defaults[o.name] : undefined) ?? o.default,
+    accepts: describeValues(o),
+    modes: [...o.modes],
+    effectiveModes: o.effectiveModes ? [...o.effectiveModes] : null,
+    needsDown: o.needsDown,
+    needsNoSlaves: o.needsNoSlaves,
+    needsMiimon: o.needsMiimon,
+    sysfs: o.sysfs,
+    netlink: o.ifla !== null,
+    description: o.description,
+  });
+  return { mode, options: [...BOND_OPTIONS.filter(pick), ...SLAVE_OPTIONS.filter(pick)].map(view) };
+}
+
+function shortValues(o: OptionView): string {
+  if (o.values) return o.values.map((v) => v.name).join('|');
+  if (o.kind === 'int') return `${o.min}..${o.max}${o.unit ? ` ${o.unit}` : ''}`;
+  if (o.kind === 'ifname') return 'IFNAME or empty';
+  if (o.kind === 'mac') return 'MAC';
+  return `IPv${o.kind === 'ipv4-list' ? 4 : 6},... (up to ${o.maxItems})`;
+}
+
+function modesText(modes: readonly string[]): string {
+  return modes.length === 7 ? 'all modes' : modes.join(', ');
+}
+
+function conditions(o: OptionView): string[] {
+  const out: string[] = [];
+  if (o.needsDown && o.needsNoSlaves) out.push('only while the bond is down and has no slaves');
+  else if (o.needsDown) out.push('only while the bond is down');
+  else if (o.needsNoSlaves) out.push('only while the bond has no slaves');
+  if (o.needsMiimon) out.push('needs miimon, a multiple of it');
+  if (o.sysfs === null) out.push('netlink backend only');
+  return out;
+}
+
+/** The detailed listing of `bondctl options`. */
+export function renderOptions(view: OptionsView): string {
+  const lines: string[] = [view.mode ? `Options accepted in mode ${view.mode} (defaults for that mode):` : 'Bond options:'];
+  let scope: 'bond' | 'slave' = 'bond';
+  for (const o of view.options) {
+    if (o.scope !== scope) {
+      scope = o.scope;
+      lines.push('', 'Slave options (bondctl set BOND --slave IF name=value):');
+    }
+    const aliases = o.aliases.length ? ` (alias ${o.aliases.join(', ')})` : '';
+    lines.push('', `${o.name}${aliases}`);
+    lines.push(`    ${o.description}`);
+    lines.push(`    values:  ${o.accepts}`);
+    lines.push(`    default: ${showValue(o.default)}`);
+    lines.push(`    modes:   ${modesText(o.modes)}${o.effectiveModes ? `; has an effect in ${o.effectiveModes.join(', ')}` : ''}`);
+    const c = conditions(o);
+    if (c.length) lines.push(`    changes: ${c.join('; ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Compact option list for --help epilogues: generated from the table, one line per option. */
+export function optionHelp(scope: 'bond' | 'slave'): string {
+  const view = optionsView(null).options.filter((o) => o.scope === scope);
+  const rows = view.map((o) => {
+    const notes = [`default ${showValue(o.default)}`];
+    if (o.modes.length < 7) notes.push(o.modes.join('/'));
+    notes.push(...conditions(o));
+    return [`  ${o.name}${o.aliases.length ? ` (${o.aliases.join(', ')})` : ''}`, `${shortValues(o)}  [${notes.join('; ')}]`];
+  });
+  const title = scope === 'bond'
+    ? 'Bond options (name=value; names as in /sys/class/net/BOND/bonding/, "-" same as "_"; details: bondctl options):'
+    : 'Slave options (with --slave IF):';
+  return [title, ...table(rows)].join('\n');
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Plans                                                                                          */
+
+/** `bondctl plan --json`. */
+export interface PlanView {
+  /** bondd: the running daemon's plan for its configuration; local: computed by bondctl. */
+  source: 'bondd' | 'local';
+  config: string | null;
+  impact: string;
+  steps: Array<{ bond: string; op: string; step: string; impact: string; reason: string }>;
+  pending: Array<{ bond: string; reason: string }>;
+  problems: Array<{ bond: string; message: string }>;
+}
+
+export function renderPlan(plan: PlanView): string {
+  const lines: string[] = [];
+  const where = plan.source === 'bondd' ? 'bondd' : `computed locally${plan.config ? ` from ${plan.config}` : ''}`;
+  if (plan.steps.length === 0) lines.push(`plan (${where}): nothing to do, the kernel matches the configuration`);
+  else {
+    lines.push(`plan (${where}): ${plan.steps.length} step(s), impact ${plan.impact}`);
+    plan.steps.forEach((s, i) => lines.push(`${String(i + 1).padStart(3)}. ${s.step}  [impact ${s.impact}] ${s.reason}`));
+  }
+  for (const p of plan.pending) lines.push(`pending: ${p.reason}`);
+  for (const p of plan.problems) lines.push(`problem: ${p.message}`);
+  return lines.join('\n') + '\n';
+}
