@@ -15,6 +15,7 @@ import { findOption } from '../bond/options.js';
 import { ConfigError, formatProblem } from '../config/errors.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import type { DesiredBond, DesiredConfig } from '../config/types.js';
+import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher } from '../netlink/rtnl.js';
 import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.js';
@@ -35,6 +36,11 @@ export interface DaemonOptions {
   log?: Logger;
   /** Test hook: pause between apply steps, so a test can kill the daemon midway. */
   stepDelayMs?: number;
+  /** Serve Prometheus metrics on HOST:PORT (off when absent); loopback only unless metricsAllowRemote. */
+  metricsListen?: string;
+  metricsAllowRemote?: boolean;
+  /** Keep a *.prom file for node_exporter's textfile collector (off when absent). */
+  metricsTextfile?: string;
 }
 
 export interface Logger {
@@ -69,6 +75,7 @@ export class Daemon {
   #config: DesiredConfig;
   #watcher: LinkWatcher | null = null;
   #server: ControlServer | null = null;
+  #metrics: DaemonMetrics | null = null;
   #log: Logger;
   #options: DaemonOptions;
   #busy: Promise<unknown> = Promise.resolve();
@@ -114,6 +121,15 @@ export class Daemon {
     this.#record({ kind: 'daemon', message: `bondd started with ${this.#config.bonds.length} bond(s) from ${this.#config.source}` });
     await this.#serial(() => this.#applyConfig('start'));
     this.#server = await ControlServer.listen({ path: this.#options.socketPath, handlers: this.#handlers(), log: (m) => this.#log.warn(m) });
+    this.#metrics = await DaemonMetrics.start({
+      listen: this.#options.metricsListen,
+      allowNonLoopback: this.#options.metricsAllowRemote,
+      textfile: this.#options.metricsTextfile,
+      journal: this.journal,
+      observe: async () => [...(await this.host.observe()).bonds.values()],
+      drift: () => new Map(this.#config.bonds.map((b) => [b.name, (this.#drift.get(b.name)?.length ?? 0) > 0])),
+      log: this.#log,
+    });
     sdNotify({ READY: '1', STATUS: this.#summary() });
     const watchdog = watchdogIntervalMs();
     if (watchdog) this.#watchdogTimer = setInterval(() => sdNotify({ WATCHDOG: '1' }), watchdog / 2);
@@ -347,9 +363,10 @@ export class Daemon {
           if (confirmWithinMs !== undefined && (typeof confirmWithinMs !== 'number' || confirmWithinMs < 1000 || confirmWithinMs > 3_600_000)) {
             throw new ControlError('EINVAL', 'confirmWithinMs must be between 1000 and 3600000');
           }
+          const previous = this.#config;
           const reload = await this.reload();
           if (!reload.ok) throw new ControlError('EFAIL', reload.message);
-          if (typeof confirmWithinMs === 'number') this.#armConfirm(confirmWithinMs);
+          if (typeof confirmWithinMs === 'number') this.#armConfirm(confirmWithinMs, previous);
           return { message: reload.message, plan: this.#lastPlan?.steps.map(describeStep) ?? [], confirmDeadline: this.#confirm?.deadline ?? null };
         },
       },
@@ -371,19 +388,25 @@ export class Daemon {
     };
   }
 
-  #armConfirm(ms: number): void {
+  /**
+   * Reverts the last apply unless confirmed within `ms`: the host goes back to what it looked
+   * like before the apply (bonds the new configuration added are deleted), and the daemon goes
+   * back to the configuration it ran before.
+   */
+  #armConfirm(ms: number, previous: DesiredConfig): void {
     if (this.#confirm) clearTimeout(this.#confirm.timer);
-    // The state to go back to is what the host looked like before this apply.
     const before = this.#lastApplyBefore;
-    const previous = this.#config;
     if (!before) return;
+    const applied = this.#config;
+    const touched = [...previous.bonds, ...applied.bonds.filter((b) => !previous.bonds.some((p) => p.name === b.name))];
     const deadline = Date.now() + ms;
     const timer = setTimeout(() => {
       void this.#serial(async () => {
         this.#confirm = null;
         this.#applying = true;
         try {
-          const errors = await restore(before, previous, this.host);
+          const errors = await restore(before, { bonds: touched }, this.host);
+          this.#config = previous;
           this.#record({ kind: 'rollback', message: `no confirmation within ${Math.round(ms / 1000)} s: restored the state before the apply${errors.length ? ` (incomplete: ${errors.join('; ')})` : ''}` });
         } finally {
           this.#applying = false;
@@ -416,6 +439,7 @@ export class Daemon {
     if (this.#confirm) clearTimeout(this.#confirm.timer);
     await this.#busy;
     await this.#server?.close();
+    await this.#metrics?.close();
     this.#watcher?.close();
     this.#record({ kind: 'daemon', message: 'bondd stopped; bonds left as they are' });
     await this.journal.flush();
