@@ -5,6 +5,8 @@
  *   bondd [--config FILE]                      bondd.yaml (default /etc/bondd/bondd.yaml)
  *   bondd --ifcfg DIR [--modprobe FILE...]     the classic network-scripts format
  *   bondd --check [...]                        validate and print the plan; touch nothing
+ *   bondd ... --metrics-listen 127.0.0.1:PORT  Prometheus /metrics (docs/metrics.md); off by default
+ *   bondd ... --metrics-textfile FILE.prom     the same for node_exporter's textfile collector
  *
  * Exit codes: 0 clean stop, 1 runtime failure, 2 invalid configuration or arguments.
  */
@@ -15,6 +17,8 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { DEFAULT_CONFIG_FILE } from '../config/types.js';
 import { DEFAULT_CONTROL_SOCKET } from './control.js';
 import { Daemon, journaldLogger } from './daemon.js';
+import { parseListenAddress } from '../metrics/server.js';
+import { validateTextfilePath } from '../metrics/textfile.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -30,6 +34,9 @@ async function main(): Promise<number> {
     .option('state-dir', { type: 'string', default: '/var/lib/bondd', describe: 'where the event journal is kept' })
     .option('socket', { type: 'string', default: DEFAULT_CONTROL_SOCKET, describe: 'control socket path' })
     .option('netns', { type: 'string', describe: 'manage the bonds of this named network namespace (/run/netns/NAME)' })
+    .option('metrics-listen', { type: 'string', describe: 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only unless --metrics-allow-remote; off by default)' })
+    .option('metrics-allow-remote', { type: 'boolean', default: false, describe: 'let --metrics-listen use a non-loopback address (the endpoint has no authentication)' })
+    .option('metrics-textfile', { type: 'string', describe: "write the metrics to this *.prom file for node_exporter's textfile collector (off by default)" })
     .strict()
     .fail((message, error) => {
       throw Object.assign(error ?? new Error(message), { usage: true });
@@ -41,6 +48,15 @@ async function main(): Promise<number> {
   if (argv.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(argv.netns)) throw Object.assign(new Error(`--netns: "${argv.netns}" is not a namespace name`), { usage: true });
   const load: LoadOptions = argv.ifcfg !== undefined ? { ifcfgDir: argv.ifcfg, ...(argv.modprobe ? { modprobeFiles: argv.modprobe } : {}) } : { configFile: argv.config };
   const netnsPath = argv.netns ? `/run/netns/${argv.netns}` : undefined;
+  const usage = (flag: string, fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      throw Object.assign(new Error(`${flag}: ${(error as Error).message}`), { usage: true });
+    }
+  };
+  if (argv['metrics-listen'] !== undefined) usage('--metrics-listen', () => parseListenAddress(argv['metrics-listen']!, { allowNonLoopback: argv['metrics-allow-remote'] }));
+  if (argv['metrics-textfile'] !== undefined) usage('--metrics-textfile', () => validateTextfilePath(argv['metrics-textfile']!));
 
   if (argv.check) return check(load, netnsPath);
 
@@ -51,6 +67,8 @@ async function main(): Promise<number> {
     socketPath: argv.socket,
     ...(netnsPath ? { netnsPath } : {}),
     ...(stepDelay > 0 ? { stepDelayMs: stepDelay } : {}),
+    ...(argv['metrics-listen'] !== undefined ? { metricsListen: argv['metrics-listen'], metricsAllowRemote: argv['metrics-allow-remote'] } : {}),
+    ...(argv['metrics-textfile'] !== undefined ? { metricsTextfile: argv['metrics-textfile'] } : {}),
   });
   process.on('SIGHUP', () => void daemon.reload());
   await new Promise<void>((resolve) => {
