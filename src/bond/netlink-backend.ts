@@ -61,6 +61,7 @@ import {
   modeUsesArp,
   optionByIfla,
   parseOptionValue,
+  resolveOption,
   sameOptionValue,
   slaveOptionByIfla,
 } from './options.js';
@@ -387,6 +388,16 @@ function notOurSlave(bond: string, slave: string, master: string | null, op: Bon
   });
 }
 
+/** The UnknownOptionError for `name`, with the table's "did you mean" suggestion. */
+function unknownOption(name: string): Error {
+  try {
+    resolveOption(name);
+  } catch (error) {
+    return error as Error;
+  }
+  return new UnknownOptionError(name);
+}
+
 function isNetlinkErrno(error: unknown, code: string): boolean {
   return error instanceof NetlinkError && error.code === code;
 }
@@ -697,7 +708,7 @@ export class NetlinkBackend implements BondBackend {
         const slaveOption = findSlaveOption(key);
         const error = slaveOption
           ? new OptionValueError(slaveOption.name, raw, `${slaveOption.name} is a per-slave option; set it with setSlaveOptions()`)
-          : new UnknownOptionError(key);
+          : unknownOption(key);
         throw inputError(bond, op, error, key);
       }
       if (option.ifla === null) throw explainKernelError({ bond, op, errno: 'ENOENT', option: option.name });
@@ -714,7 +725,7 @@ export class NetlinkBackend implements BondBackend {
         const bondOption = findOption(key);
         const error = bondOption
           ? new OptionValueError(bondOption.name, raw, `${bondOption.name} is a bond option, not a slave option; set it with setOptions()`)
-          : new UnknownOptionError(key);
+          : unknownOption(key);
         throw inputError(bond, op, error, key);
       }
       return { option, value: this.parse(bond, op, option, raw) };
