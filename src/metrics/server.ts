@@ -70,7 +70,7 @@ export function parseListenAddress(text: string, options: { allowNonLoopback?: b
   const loopback = isLoopback(host);
   if (!loopback && !options.allowNonLoopback) {
     throw new MetricsAddressError(
-      `"${text}" is not a loopback address: the metrics endpoint has no authentication, so bondd listens on 127.0.0.1 or [::1] unless remote listening is allowed explicitly`,
+      `"${text}" is not a loopback address: the metrics endpoint has no authentication, so bondd listens on 127.0.0.1 or [::1] unless remote listening is allowed explicitly (bondd --metrics-allow-remote)`,
     );
   }
   return { host, port, loopback };
