@@ -103,34 +103,7 @@ export function nested(type: number, children: readonly Buffer[]): Buffer {
  * any other (their payload is raw bytes anyway).
  */
 export function decodeAttrs(buf: Buffer, offset = 0, end = buf.length): Attr[] {
-  if (offset < 0 || end > buf.length || offset > end) {
-    throw new NetlinkDecodeError(`attribute range [${offset}, ${end}) outside a buffer of ${buf.length} bytes`, offset);
-  }
-  const out: Attr[] = [];
-  let off = offset;
-  while (off < end) {
-    if (end - off < NLA_HDRLEN) {
-      throw new NetlinkDecodeError(`truncated attribute header: ${end - off} bytes left at offset ${off}`, off);
-    }
-    const len = buf.readUInt16LE(off);
-    const rawType = buf.readUInt16LE(off + 2);
-    if (len < NLA_HDRLEN) throw new NetlinkDecodeError(`attribute type ${rawType & NLA_TYPE_MASK} at offset ${off} has nla_len ${len} < 4`, off);
-    if (len > end - off) {
-      throw new NetlinkDecodeError(
-        `attribute type ${rawType & NLA_TYPE_MASK} at offset ${off} is truncated: nla_len ${len}, ${end - off} bytes left`,
-        off,
-      );
-    }
-    out.push({
-      type: rawType & NLA_TYPE_MASK,
-      nested: (rawType & NLA_F_NESTED) !== 0,
-      netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
-      data: buf.subarray(off + NLA_HDRLEN, off + len),
-    });
-    // The last attribute of a message built by user space may lack its padding.
-    off = Math.min(off + align4(len), end);
-  }
-  return out;
+  return [...AttrMap.decode(buf, offset, end).list];
 }
 
 function need(data: Buffer, size: number, what: string): void {
@@ -194,85 +167,211 @@ export function readStr(data: Buffer): string {
 /**
  * Attributes by type, keeping order and duplicates. `get` returns the first occurrence, as the
  * kernel's nla_find does.
+ *
+ * Decoding records offsets only: payload views (`get`, `list`) are created on demand and the
+ * typed readers read the datagram in place, because creating a Buffer view per attribute is
+ * what dominates the cost of decoding a link message with ~50 attributes.
  */
 export class AttrMap {
-  readonly list: readonly Attr[];
-  readonly #byType = new Map<number, Attr[]>();
+  readonly #buf: Buffer;
+  /** Per attribute: raw nla_type (flags included), payload start, payload end. */
+  readonly #raw: number[];
+  readonly #start: number[];
+  readonly #end: number[];
+  /** Index of the first attribute of each (masked) type (a holey array: cheaper than a Map). */
+  readonly #first: number[] = [];
+  #list?: Attr[];
 
-  constructor(list: readonly Attr[]) {
-    this.list = list;
-    for (const a of list) {
-      const same = this.#byType.get(a.type);
-      if (same) same.push(a);
-      else this.#byType.set(a.type, [a]);
+  private constructor(buf: Buffer, raw: number[], start: number[], end: number[]) {
+    this.#buf = buf;
+    this.#raw = raw;
+    this.#start = start;
+    this.#end = end;
+    for (let i = 0; i < raw.length; i++) {
+      const type = raw[i]! & NLA_TYPE_MASK;
+      if (this.#first[type] === undefined) this.#first[type] = i;
     }
   }
 
+  /** Attributes in buf[offset, end); throws NetlinkDecodeError on malformed input. */
   static decode(buf: Buffer, offset = 0, end = buf.length): AttrMap {
-    return new AttrMap(decodeAttrs(buf, offset, end));
+    if (offset < 0 || end > buf.length || offset > end) {
+      throw new NetlinkDecodeError(`attribute range [${offset}, ${end}) outside a buffer of ${buf.length} bytes`, offset);
+    }
+    const raw: number[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let off = offset;
+    while (off < end) {
+      if (end - off < NLA_HDRLEN) {
+        throw new NetlinkDecodeError(`truncated attribute header: ${end - off} bytes left at offset ${off}`, off);
+      }
+      const len = buf.readUInt16LE(off);
+      const rawType = buf.readUInt16LE(off + 2);
+      if (len < NLA_HDRLEN) throw new NetlinkDecodeError(`attribute type ${rawType & NLA_TYPE_MASK} at offset ${off} has nla_len ${len} < 4`, off);
+      if (len > end - off) {
+        throw new NetlinkDecodeError(
+          `attribute type ${rawType & NLA_TYPE_MASK} at offset ${off} is truncated: nla_len ${len}, ${end - off} bytes left`,
+          off,
+        );
+      }
+      raw.push(rawType);
+      starts.push(off + NLA_HDRLEN);
+      ends.push(off + len);
+      // The last attribute of a message built by user space may lack its padding.
+      off = Math.min(off + align4(len), end);
+    }
+    return new AttrMap(buf, raw, starts, ends);
+  }
+
+  /** A map over attributes decoded elsewhere (their payloads need not share a buffer). */
+  static fromList(list: readonly Attr[]): AttrMap {
+    const parts: Buffer[] = [];
+    for (const a of list) {
+      const type = a.type | (a.nested ? NLA_F_NESTED : 0) | (a.netByteOrder ? NLA_F_NET_BYTEORDER : 0);
+      parts.push(encodeAttr(type, a.data));
+    }
+    return AttrMap.decode(Buffer.concat(parts));
+  }
+
+  /** Every attribute in order, duplicates included. */
+  get list(): readonly Attr[] {
+    if (!this.#list) {
+      this.#list = this.#raw.map((rawType, i) => ({
+        type: rawType & NLA_TYPE_MASK,
+        nested: (rawType & NLA_F_NESTED) !== 0,
+        netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
+        data: this.#buf.subarray(this.#start[i], this.#end[i]),
+      }));
+    }
+    return this.#list;
+  }
+
+  get size(): number {
+    return this.#raw.length;
   }
 
   has(type: number): boolean {
-    return this.#byType.has(type);
+    return this.#first[type] !== undefined;
   }
 
   get(type: number): Buffer | undefined {
-    return this.#byType.get(type)?.[0]?.data;
+    const i = this.#first[type];
+    return i === undefined ? undefined : this.#buf.subarray(this.#start[i], this.#end[i]);
   }
 
   getAll(type: number): Buffer[] {
-    return (this.#byType.get(type) ?? []).map((a) => a.data);
+    const out: Buffer[] = [];
+    for (let i = 0; i < this.#raw.length; i++) {
+      if ((this.#raw[i]! & NLA_TYPE_MASK) === type) out.push(this.#buf.subarray(this.#start[i], this.#end[i]));
+    }
+    return out;
   }
 
+  /** Types in order of first appearance. */
   types(): number[] {
-    return [...this.#byType.keys()];
+    const out: number[] = [];
+    this.#raw.forEach((rawType, i) => {
+      if (this.#first[rawType & NLA_TYPE_MASK] === i) out.push(rawType & NLA_TYPE_MASK);
+    });
+    return out;
+  }
+
+  /** Attributes whose type is above `max` (newer than our tables), first occurrence of each. */
+  above(max: number): Map<number, Buffer> {
+    const out = new Map<number, Buffer>();
+    for (let i = 0; i < this.#raw.length; i++) {
+      const type = this.#raw[i]! & NLA_TYPE_MASK;
+      if (type > max && !out.has(type)) out.set(type, this.#buf.subarray(this.#start[i], this.#end[i]));
+    }
+    return out;
   }
 
   /** The payload of `type` decoded as a nest. */
   nested(type: number): AttrMap | undefined {
-    const data = this.get(type);
-    return data === undefined ? undefined : AttrMap.decode(data);
+    const i = this.#first[type];
+    return i === undefined ? undefined : AttrMap.decode(this.#buf, this.#start[i], this.#end[i]);
+  }
+
+  /** [start, end) of the first `type` payload, after checking it holds `size` bytes. */
+  #span(type: number, size: number, what: string): number | undefined {
+    const i = this.#first[type];
+    if (i === undefined) return undefined;
+    const len = this.#end[i]! - this.#start[i]!;
+    if (len < size) throw new NetlinkDecodeError(`${what}: payload of ${len} bytes, need ${size} (attribute type ${type})`);
+    return i;
   }
 
   u8(type: number): number | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readU8(d);
+    const i = this.#span(type, 1, 'u8');
+    return i === undefined ? undefined : this.#buf.readUInt8(this.#start[i]!);
   }
 
   u16(type: number): number | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readU16(d);
+    const i = this.#span(type, 2, 'u16');
+    return i === undefined ? undefined : this.#buf.readUInt16LE(this.#start[i]!);
   }
 
   u32(type: number): number | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readU32(d);
+    const i = this.#span(type, 4, 'u32');
+    return i === undefined ? undefined : this.#buf.readUInt32LE(this.#start[i]!);
   }
 
   s32(type: number): number | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readS32(d);
+    const i = this.#span(type, 4, 's32');
+    return i === undefined ? undefined : this.#buf.readInt32LE(this.#start[i]!);
   }
 
   u64(type: number): bigint | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readU64(d);
+    const i = this.#span(type, 8, 'u64');
+    return i === undefined ? undefined : this.#buf.readBigUInt64LE(this.#start[i]!);
   }
 
+  /** An unsigned integer whose width is the payload length (see readUint). */
   uint(type: number): number | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readUint(d);
+    const i = this.#first[type];
+    if (i === undefined) return undefined;
+    const start = this.#start[i]!;
+    switch (this.#end[i]! - start) {
+      case 1:
+        return this.#buf.readUInt8(start);
+      case 2:
+        return this.#buf.readUInt16LE(start);
+      case 4:
+        return this.#buf.readUInt32LE(start);
+      default:
+        return readUint(this.#buf.subarray(start, this.#end[i]));
+    }
   }
 
   str(type: number): string | undefined {
-    const d = this.get(type);
-    return d === undefined ? undefined : readStr(d);
+    const i = this.#first[type];
+    if (i === undefined) return undefined;
+    const start = this.#start[i]!;
+    const end = this.#end[i]!;
+    const nul = this.#buf.indexOf(0, start);
+    return this.#buf.toString('utf8', start, nul >= 0 && nul < end ? nul : end);
   }
+
+  /** A hardware address payload as 'aa:bb:..'; undefined when absent or empty. */
+  mac(type: number): string | undefined {
+    const i = this.#first[type];
+    if (i === undefined || this.#end[i] === this.#start[i]) return undefined;
+    return hexColon(this.#buf, this.#start[i]!, this.#end[i]!);
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hexColon(buf: Uint8Array, start: number, end: number): string {
+  let out = HEX[buf[start]!]!;
+  for (let i = start + 1; i < end; i++) out += `:${HEX[buf[i]!]!}`;
+  return out;
 }
 
 /** 'aa:bb:cc:dd:ee:ff' (any length, lower-case hex). */
 export function formatMac(data: Uint8Array): string {
-  return Array.from(data, (b) => b.toString(16).padStart(2, '0')).join(':');
+  return data.length === 0 ? '' : hexColon(data, 0, data.length);
 }
 
 /** Bytes of 'aa:bb:cc:dd:ee:ff' (also accepts '-' separators). */

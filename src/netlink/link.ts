@@ -7,7 +7,7 @@
  * (IFLA_INFO_SLAVE_DATA, slave kind "bond"). Bridge ports also produce AF_BRIDGE copies of link
  * messages without IFLA_CARRIER: only family AF_UNSPEC messages describe link state.
  */
-import { AttrMap, NetlinkDecodeError, formatMac, nested, parseMac, readUint, str, u32, bytes } from './attributes.js';
+import { AttrMap, NetlinkDecodeError, bytes, nested, parseMac, readUint, str, u32 } from './attributes.js';
 import { formatIp } from './address.js';
 import {
   AF_UNSPEC,
@@ -254,13 +254,9 @@ export function decodeLinkPayload(p: Buffer, type: 'new' | 'del' = 'new'): LinkM
   setIf(out, 'master', attrs.u32(IFLA_MASTER));
   setIf(out, 'link', attrs.u32(IFLA_LINK));
   setIf(out, 'txqlen', attrs.u32(IFLA_TXQLEN));
-  const mac = (type: number): string | undefined => {
-    const d = attrs.get(type);
-    return d && d.length > 0 ? formatMac(d) : undefined;
-  };
-  setIf(out, 'address', mac(IFLA_ADDRESS));
-  setIf(out, 'broadcast', mac(IFLA_BROADCAST));
-  setIf(out, 'permAddress', mac(IFLA_PERM_ADDRESS));
+  setIf(out, 'address', attrs.mac(IFLA_ADDRESS));
+  setIf(out, 'broadcast', attrs.mac(IFLA_BROADCAST));
+  setIf(out, 'permAddress', attrs.mac(IFLA_PERM_ADDRESS));
   const props = attrs.nested(IFLA_PROP_LIST);
   if (props) out.altNames = props.getAll(IFLA_ALT_IFNAME).map((d) => d.toString('utf8').replace(/\0.*$/s, ''));
   const event = attrs.u32(IFLA_EVENT);
@@ -272,10 +268,10 @@ export function decodeLinkPayload(p: Buffer, type: 'new' | 'del' = 'new'): LinkM
     const slaveKind = info.str(IFLA_INFO_SLAVE_KIND);
     setIf(out, 'kind', kind);
     setIf(out, 'slaveKind', slaveKind);
-    const data = info.get(IFLA_INFO_DATA);
-    if (kind === 'bond' && data) out.bond = decodeBondInfo(AttrMap.decode(data));
-    const slaveData = info.get(IFLA_INFO_SLAVE_DATA);
-    if (slaveKind === 'bond' && slaveData) out.bondSlave = decodeBondSlaveInfo(AttrMap.decode(slaveData));
+    const data = kind === 'bond' ? info.nested(IFLA_INFO_DATA) : undefined;
+    if (data) out.bond = decodeBondInfo(data);
+    const slaveData = slaveKind === 'bond' ? info.nested(IFLA_INFO_SLAVE_DATA) : undefined;
+    if (slaveData) out.bondSlave = decodeBondSlaveInfo(slaveData);
   }
   return out;
 }
@@ -316,8 +312,7 @@ export function decodeBondInfo(a: AttrMap): BondInfo {
   setIf(b, 'adLacpActive', n(IFLA_BOND_AD_LACP_ACTIVE));
   setIf(b, 'missedMax', n(IFLA_BOND_MISSED_MAX));
   setIf(b, 'coupledControl', n(IFLA_BOND_COUPLED_CONTROL));
-  const system = a.get(IFLA_BOND_AD_ACTOR_SYSTEM);
-  if (system) b.adActorSystem = formatMac(system);
+  setIf(b, 'adActorSystem', a.mac(IFLA_BOND_AD_ACTOR_SYSTEM));
   // Targets are nests whose children are typed by slot number (0..15), each an address.
   const targets = a.nested(IFLA_BOND_ARP_IP_TARGET);
   if (targets) b.arpIpTargets = targets.list.filter((t) => t.data.length === 4).map((t) => formatIp(t.data));
@@ -330,11 +325,10 @@ export function decodeBondInfo(a: AttrMap): BondInfo {
     setIf(info, 'numPorts', ad.uint(IFLA_BOND_AD_INFO_NUM_PORTS));
     setIf(info, 'actorKey', ad.uint(IFLA_BOND_AD_INFO_ACTOR_KEY));
     setIf(info, 'partnerKey', ad.uint(IFLA_BOND_AD_INFO_PARTNER_KEY));
-    const partner = ad.get(IFLA_BOND_AD_INFO_PARTNER_MAC);
-    if (partner) info.partnerMac = formatMac(partner);
+    setIf(info, 'partnerMac', ad.mac(IFLA_BOND_AD_INFO_PARTNER_MAC));
     b.adInfo = info;
   }
-  for (const attr of a.list) if (attr.type > IFLA_BOND_MAX && !b.unknown.has(attr.type)) b.unknown.set(attr.type, attr.data);
+  b.unknown = a.above(IFLA_BOND_MAX);
   return b;
 }
 
@@ -345,8 +339,7 @@ export function decodeBondSlaveInfo(a: AttrMap): BondSlaveInfo {
   setIf(s, 'state', n(IFLA_BOND_SLAVE_STATE));
   setIf(s, 'miiStatus', n(IFLA_BOND_SLAVE_MII_STATUS));
   setIf(s, 'linkFailureCount', n(IFLA_BOND_SLAVE_LINK_FAILURE_COUNT));
-  const perm = a.get(IFLA_BOND_SLAVE_PERM_HWADDR);
-  if (perm) s.permHwaddr = formatMac(perm);
+  setIf(s, 'permHwaddr', a.mac(IFLA_BOND_SLAVE_PERM_HWADDR));
   setIf(s, 'queueId', n(IFLA_BOND_SLAVE_QUEUE_ID));
   setIf(s, 'adAggregatorId', n(IFLA_BOND_SLAVE_AD_AGGREGATOR_ID));
   setIf(s, 'adActorOperPortState', n(IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE));
@@ -356,7 +349,7 @@ export function decodeBondSlaveInfo(a: AttrMap): BondSlaveInfo {
   setIf(s, 'actorPortPrio', n(IFLA_BOND_SLAVE_ACTOR_PORT_PRIO));
   setIf(s, 'adChurnActorState', n(IFLA_BOND_SLAVE_AD_CHURN_ACTOR_STATE));
   setIf(s, 'adChurnPartnerState', n(IFLA_BOND_SLAVE_AD_CHURN_PARTNER_STATE));
-  for (const attr of a.list) if (attr.type > IFLA_BOND_SLAVE_MAX && !s.unknown.has(attr.type)) s.unknown.set(attr.type, attr.data);
+  s.unknown = a.above(IFLA_BOND_SLAVE_MAX);
   return s;
 }
 

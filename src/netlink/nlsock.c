@@ -124,9 +124,11 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (status < 0 && s->open) uv_poll_start(&s->poll, UV_READABLE, on_readable);
   for (int budget = 64; budget > 0 && s->open; budget--) {
     struct sockaddr_nl from;
-    struct iovec iov = { s->buf, s->buf_size };
+    struct iovec iov = { s->buf, 0 };
     struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
-    /* Peek with MSG_TRUNC to learn the datagram's full size so nothing is ever cut short. */
+    /* Peek with MSG_TRUNC to learn the datagram's full size so nothing is ever cut short. The
+     * peek copies nothing (zero-length buffer): MSG_TRUNC makes the kernel return the real
+     * length anyway, and the datagram is copied once, by the recvmsg() below. */
     ssize_t size = recvmsg(s->fd, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
     if (size < 0) {
       if (errno == EINTR) continue;

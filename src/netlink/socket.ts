@@ -18,7 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
-import { AttrMap, NetlinkDecodeError, decodeAttrs } from './attributes.js';
+import { AttrMap, NetlinkDecodeError } from './attributes.js';
 import {
   ECANCELED,
   ENOBUFS,
@@ -599,12 +599,4 @@ function asNetlinkError(error: unknown, what: string): Error {
     return new NetlinkError(errno, { message: `${what}${syscall ? `: ${syscall}` : ''}` });
   }
   return error as Error;
-}
-
-/** For callers that decode many attributes of a reply in one go. */
-export function payloadAttrs(message: NetlinkMessage, headerLength: number): AttrMap {
-  if (message.payload.length < headerLength) {
-    throw new NetlinkDecodeError(`message type ${message.type}: payload of ${message.payload.length} bytes, header needs ${headerLength}`);
-  }
-  return new AttrMap(decodeAttrs(message.payload, (headerLength + 3) & ~3));
 }
