@@ -69,7 +69,8 @@ function linkMonitor(view: BondView): string {
   if (miimon > 0) return [`miimon ${miimon} ms`, ...delays, `use_carrier ${showValue(view.options['use_carrier'])}`].join(', ');
   if (arp > 0) {
     const parts = [`arp_interval ${arp} ms`, `arp_ip_target ${showValue(view.options['arp_ip_target'])}`];
-    if (has(view, 'ns_ip6_target')) parts.push(`ns_ip6_target ${showValue(view.options['ns_ip6_target'])}`);
+    const ns = view.options['ns_ip6_target'];
+    if (Array.isArray(ns) && ns.length) parts.push(`ns_ip6_target ${showValue(view.options['ns_ip6_target'])}`);
     for (const n of ['arp_validate', 'arp_all_targets', 'arp_missed_max']) if (has(view, n)) parts.push(`${n} ${showValue(view.options[n])}`);
     return parts.join(', ');
   }
@@ -83,7 +84,7 @@ function speed(s: SlaveView): string {
 function portLine(label: string, p: LacpPortView | null): string {
   if (!p) return `${label}  (no details: reading them needs CAP_NET_ADMIN)`;
   const field = (name: string, v: number | string | null) => (v === null ? '' : `${name} ${v}`);
-  const state = p.portState === null ? '' : `state ${p.portState} <${p.portStateFlags.join(',')}>`;
+  const state = p.portState === null ? '' : `state ${p.portState} <${p.portStateFlags.join(',') || 'none'}>`;
   return [
     label,
     p.systemPriority !== null || p.systemMac !== null ? `system ${p.systemPriority ?? '?'}/${p.systemMac ?? '?'}` : '',

@@ -20,6 +20,7 @@ export interface FailoverView {
 }
 
 const VERIFY_MS = 1000;
+const VERIFY_STEP_MS = 50;
 
 /** The next backup with MII up after the active slave, in enslavement order (wrapping round). */
 export function nextBackup(bond: ObservedBond): string | undefined {
@@ -51,10 +52,9 @@ async function direct(ctx: Context, bond: string, to: string | undefined, backen
   }
   await backend.setOptions(bond, { active_slave: target });
   // The switch happens inside the write; read back (briefly retrying) before claiming it.
-  const deadline = ctx.deps.now() + VERIFY_MS;
   let after = await backend.readBond(bond);
-  while (after?.activeSlave !== target && ctx.deps.now() < deadline) {
-    await ctx.deps.sleep(50);
+  for (let i = 0; i < VERIFY_MS / VERIFY_STEP_MS && after?.activeSlave !== target; i++) {
+    await ctx.deps.sleep(VERIFY_STEP_MS);
     after = await backend.readBond(bond);
   }
   if (after?.activeSlave !== target) {
