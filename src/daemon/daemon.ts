@@ -127,7 +127,8 @@ export class Daemon {
       textfile: this.#options.metricsTextfile,
       journal: this.journal,
       observe: async () => [...(await this.host.observe()).bonds.values()],
-      drift: () => new Map(this.#config.bonds.map((b) => [b.name, (this.#drift.get(b.name)?.length ?? 0) > 0])),
+      // Policy observe is journal-only: no bondd_drift series for those bonds.
+      drift: () => new Map(this.#config.bonds.filter((b) => b.drift !== 'observe').map((b) => [b.name, (this.#drift.get(b.name)?.length ?? 0) > 0])),
       log: this.#log,
     });
     sdNotify({ READY: '1', STATUS: this.#summary() });
