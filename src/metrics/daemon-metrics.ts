@@ -56,7 +56,7 @@ export class DaemonMetrics {
           ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
         });
         await metrics.#textfile.writeNow();
-        options.log.info(`metrics: writing ${options.textfile} on bond events`);
+        options.log.info(`metrics: writing ${options.textfile} after each journal event`);
       }
       if (options.listen) {
         metrics.#server = await MetricsServer.listen({
@@ -89,7 +89,9 @@ export class DaemonMetrics {
 
   #onEntry(e: JournalEntry): void {
     this.#count(e);
-    if (e.bond || e.slave) this.#textfile?.schedule();
+    // Every entry, not only those naming a bond: a reload that ends drift journals an 'apply'
+    // without a bond. Entries are events, not a stream, and schedule() coalesces bursts.
+    this.#textfile?.schedule();
   }
 
   /** Stops the endpoint and removes the textfile (numbers nobody updates would mislead). */

@@ -6,7 +6,7 @@
  * replaced atomically: written to a hidden temporary name in the same directory (same file system,
  * and not `*.prom`, so a scrape never sees half a file) and renamed over the old one.
  *
- * bondd has no periodic timer: the file is rewritten when something happens to a bond
+ * bondd has no periodic timer: the file is rewritten when the event journal records something
  * (debounced, so a burst of events is one write), not on a schedule.
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
