@@ -151,6 +151,41 @@ describe('attribute decoding', () => {
   });
 });
 
+describe('AttrMap helpers', () => {
+  it('fromList re-encodes decoded attributes, flags included', () => {
+    const list = decodeAttrs(Buffer.concat([u32(1, 5), nested(2, [u8(1, 1)]), encodeAttr(0x4000 | 3, Buffer.from([9]))]));
+    const m = AttrMap.fromList(list);
+    expect(m.list).toEqual(list);
+    expect(m.size).toBe(3);
+  });
+
+  it('above() returns the attributes newer than a table, first occurrence each', () => {
+    const m = AttrMap.decode(Buffer.concat([u8(32, 1), u8(33, 2), u32(40, 3), u8(33, 4)]));
+    expect([...m.above(32)].map(([t, d]) => [t, hex(d)])).toEqual([
+      [33, '02'],
+      [40, '03000000'],
+    ]);
+    expect(m.above(40).size).toBe(0);
+  });
+
+  it('mac() formats hardware addresses and ignores empty ones', () => {
+    const m = AttrMap.decode(Buffer.concat([bytes(1, Buffer.from([0, 0x1b, 0x21, 0xa, 0xb, 0xc])), bytes(2, Buffer.alloc(0)), bytes(3, Buffer.from([0xff]))]));
+    expect(m.mac(1)).toBe('00:1b:21:0a:0b:0c');
+    expect(m.mac(2)).toBeUndefined();
+    expect(m.mac(3)).toBe('ff');
+    expect(m.mac(4)).toBeUndefined();
+  });
+
+  it('uint() and str() read in place from a sub-range without leaking past it', () => {
+    // A string without its NUL followed by another attribute whose payload starts with a NUL.
+    const raw = Buffer.concat([Buffer.alloc(8, 0xaa), encodeAttr(3, Buffer.from('ab')), u16(4, 7)]);
+    const m = AttrMap.decode(raw, 8);
+    expect(m.str(3)).toBe('ab');
+    expect(m.uint(4)).toBe(7);
+    expect(m.types()).toEqual([3, 4]);
+  });
+});
+
 describe('MAC helpers', () => {
   it('format and parse', () => {
     expect(formatMac(Buffer.from([0xae, 0x95, 0xe0, 0x4a, 0x54, 0x0f]))).toBe('ae:95:e0:4a:54:0f');
