@@ -372,28 +372,35 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     return this.#native.getsockoptInt(this.#target, SOL_SOCKET, SO_RCVBUF);
   }
 
+  /** Joins a multicast group (RTNLGRP_*); NetlinkError on failure. */
   join(group: number): void {
-    this.#assertOpen();
-    this.#native.setsockoptInt(this.#target, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    this.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
     this.#groups.add(group);
     this.#updateLive();
   }
 
   leave(group: number): void {
-    this.#assertOpen();
-    this.#native.setsockoptInt(this.#target, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, group);
+    this.setsockopt(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, group);
     this.#groups.delete(group);
     this.#updateLive();
   }
 
   setsockopt(level: number, name: number, value: number): void {
     this.#assertOpen();
-    this.#native.setsockoptInt(this.#target, level, name, value);
+    try {
+      this.#native.setsockoptInt(this.#target, level, name, value);
+    } catch (error) {
+      throw asNetlinkError(error, `setsockopt(${level}, ${name})`);
+    }
   }
 
   getsockopt(level: number, name: number): number {
     this.#assertOpen();
-    return this.#native.getsockoptInt(this.#target, level, name);
+    try {
+      return this.#native.getsockoptInt(this.#target, level, name);
+    } catch (error) {
+      throw asNetlinkError(error, `getsockopt(${level}, ${name})`);
+    }
   }
 
   /**
@@ -593,6 +600,7 @@ function errorFromInfo(info: NetlinkErrorInfo, p: Pending): NetlinkError {
 
 /** Wraps an addon exception (which carries errno) as a NetlinkError. */
 function asNetlinkError(error: unknown, what: string): Error {
+  if (error instanceof NetlinkError) return error;
   const errno = (error as NativeError | undefined)?.errno;
   if (typeof errno === 'number' && errno > 0) {
     const syscall = (error as NativeError).syscall;
