@@ -9,6 +9,8 @@
  * over the runs and the ratio to ip -batch. Everything it creates is removed, also on failure,
  * and the whole run is bounded in time.
  *
+ * A warm-up round with 4 bonds per method is not counted.
+ *
  * Usage: node <compiled>/scripts/bench-apply.js [--runs N] [--bonds N] [--time-limit S]
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -50,7 +52,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 3, bonds: 32, timeLimitS: 600 };
+  const args: Args = { runs: 7, bonds: 32, timeLimitS: 600 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i];
     const value = Number(argv[i + 1]);
@@ -63,7 +65,7 @@ function parseArgs(argv: string[]): Args {
     else if (key === '--bonds') args.bonds = int(1, 500);
     else if (key === '--time-limit') args.timeLimitS = int(10, 3600);
     else if (key === '-h' || key === '--help') {
-      console.log('usage: bench-apply [--runs N (3)] [--bonds N (32)] [--time-limit SECONDS (600)]');
+      console.log('usage: bench-apply [--runs N (7)] [--bonds N (32)] [--time-limit SECONDS (600)]');
       process.exit(0);
     } else throw new Error(`unknown argument ${key}`);
   }
@@ -228,6 +230,17 @@ async function main(): Promise<void> {
   console.log(`bench-apply: ${args.bonds} bonds × 2 slaves, mode ${MODE} + 6 options (${optionText}); ${args.runs} run(s) per method`);
   console.log(`kernel ${(await run('uname', ['-r'])).stdout.trim()}; each build in a fresh namespace; times include opening the backend\n`);
 
+  // Warm-up, not counted: the first ip exec reads its binary over 9p, node compiles the code paths.
+  for (const method of METHODS) {
+    const ns = await createNamespace(`w${method === 'ip -batch' ? 'ip' : method === 'netlink' ? 'nl' : 'sf'}`, 4);
+    try {
+      await timeMethod(method, ns, 4);
+      await verify(ns, 4);
+    } finally {
+      await deleteNamespace(ns);
+    }
+  }
+
   const times = new Map<Method, number[]>(METHODS.map((m) => [m, []]));
   let reference: string | undefined;
   for (let r = 0; r < args.runs; r++) {
@@ -258,8 +271,16 @@ async function main(): Promise<void> {
   const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i]!, i > 0)).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const row of rows) console.log(line(row));
-  const ratio = median(times.get('netlink')!) / floor;
-  console.log(`\nnetlink / ip -batch = ${ratio.toFixed(2)}× (target ≤ 2×): ${ratio <= 2 ? 'met' : 'NOT met'}`);
+  console.log('');
+  // Under emulation on a busy host, other processes steal whole time slices: the minimum is the
+  // better estimate of the intrinsic cost, the median of what to expect.
+  const best = (m: Method): number => Math.min(...times.get(m)!);
+  for (const [what, ratio] of [
+    ['medians', median(times.get('netlink')!) / floor],
+    ['minimums', best('netlink') / best('ip -batch')],
+  ] as const) {
+    console.log(`netlink / ip -batch (${what}) = ${ratio.toFixed(2)}× (target ≤ 2×): ${ratio <= 2 ? 'met' : 'NOT met'}`);
+  }
   clearTimeout(watchdog);
 }
 

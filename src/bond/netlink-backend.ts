@@ -592,10 +592,13 @@ export class NetlinkBackend implements BondBackend {
     this.checkOpen();
     const op: BondOperation = up ? 'up' : 'down';
     const bond = this.validName(name, op);
-    const link = await this.bondLink(bond, op);
     try {
-      await this.rtnl.request(RTM_NEWLINK, 0, linkRequest({ index: link.index, flags: up ? IFF_UP : 0, change: IFF_UP }));
+      // One message, the bond selected by name: KIND "bond" with an (empty) INFO_DATA makes the
+      // kernel check that the device is a bond (EOPNOTSUPP otherwise, ENODEV when missing)
+      // before do_setlink() applies the flag.
+      await this.rtnl.request(RTM_NEWLINK, 0, linkRequest({ name: bond, kind: 'bond', infoData: [], flags: up ? IFF_UP : 0, change: IFF_UP }));
     } catch (error) {
+      if (isNetlinkErrno(error, 'ENODEV') || isNetlinkErrno(error, 'EOPNOTSUPP')) throw noSuchBond(bond, op);
       throw this.kernelError(error, { bond, op });
     }
   }
@@ -607,8 +610,7 @@ export class NetlinkBackend implements BondBackend {
     this.checkOpen();
     const bond = this.validName(bondName, 'enslave');
     const slave = this.validName(slaveName, 'enslave', bond);
-    const bondLink = await this.bondLink(bond, 'enslave');
-    const slaveLink = await this.findLink(slave);
+    const [bondLink, slaveLink] = await Promise.all([this.bondLink(bond, 'enslave'), this.findLink(slave)]);
     if (!slaveLink) throw explainKernelError({ bond, op: 'enslave', errno: 'ENODEV', slave });
     if (slaveLink.master === bondLink.index) return;
     // do_set_master() would silently take the device from its current master (bond, bridge,
@@ -633,8 +635,7 @@ export class NetlinkBackend implements BondBackend {
     this.checkOpen();
     const bond = this.validName(bondName, 'release');
     const slave = this.validName(slaveName, 'release', bond);
-    const bondLink = await this.bondLink(bond, 'release');
-    const slaveLink = await this.findLink(slave);
+    const [bondLink, slaveLink] = await Promise.all([this.bondLink(bond, 'release'), this.findLink(slave)]);
     if (!slaveLink) throw explainKernelError({ bond, op: 'release', errno: 'ENODEV', slave });
     if (slaveLink.master !== bondLink.index) throw notOurSlave(bond, slave, await this.masterName(slaveLink), 'release');
     try {
@@ -652,8 +653,7 @@ export class NetlinkBackend implements BondBackend {
     const slave = this.validName(slaveName, 'set-slave', bond);
     const checked = this.checkSlaveOptions(bond, 'set-slave', options);
     if (checked.length === 0) return;
-    const bondLink = await this.bondLink(bond, 'set-slave');
-    const slaveLink = await this.findLink(slave);
+    const [bondLink, slaveLink] = await Promise.all([this.bondLink(bond, 'set-slave'), this.findLink(slave)]);
     if (!slaveLink) throw explainKernelError({ bond, op: 'set-slave', errno: 'ENODEV', slave });
     if (slaveLink.master !== bondLink.index) {
       throw explainKernelError({ bond, op: 'set-slave', errno: 'EOPNOTSUPP', slave, option: checked[0]!.option.name });

@@ -335,13 +335,24 @@ describe('slaves', () => {
 });
 
 describe('bond up/down, delete, list', () => {
-  it('sets IFF_UP through ifi_flags/ifi_change', async () => {
+  it('sets IFF_UP through ifi_flags/ifi_change in one message that only a bond accepts', async () => {
     await backend.setUp('b1', true);
     await backend.setUp('b2', false);
-    const [up, down] = rtnl.sent.map((r) => decodeRequest(r.payload).link);
-    expect([up!.index, up!.flags, up!.change]).toEqual([7, IFF_UP, IFF_UP]);
-    expect([down!.index, down!.flags, down!.change]).toEqual([8, 0, IFF_UP]);
-    expect((await refusal(backend.setUp('eth0', true))).op).toBe('up');
+    const [up, down] = rtnl.sent.map((r) => decodeRequest(r.payload));
+    expect([up!.link.index, up!.link.name, up!.link.flags, up!.link.change, up!.link.kind]).toEqual([0, 'b1', IFF_UP, IFF_UP, 'bond']);
+    // An empty IFLA_INFO_DATA: the kernel checks the kind (EOPNOTSUPP for another one) and changes no option.
+    expect(up!.data!.list).toEqual([]);
+    expect([down!.link.name, down!.link.flags, down!.link.change]).toEqual(['b2', 0, IFF_UP]);
+    rtnl.fail = (req) => {
+      const name = decodeRequest(req.payload).link.name;
+      const link = rtnl.links.find((l) => l.name === name);
+      return !link ? new NetlinkError(19) : link.kind !== 'bond' ? new NetlinkError(95) : undefined;
+    };
+    for (const name of ['eth0', 'gone']) {
+      const e = await refusal(backend.setUp(name, true));
+      expect([e.op, e.code]).toEqual(['up', 'ENODEV']);
+      expect(e.message).toMatch(/does not exist or is not a bond/);
+    }
   });
 
   it('deletes by ifindex with RTM_DELLINK, bonds only', async () => {
