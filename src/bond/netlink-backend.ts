@@ -23,6 +23,10 @@
  *   ifindex 0 and stores "", for active_slave 0 means "let the kernel choose").
  * - Enslaving is one RTM_NEWLINK on the slave with ifi_change=IFF_UP, ifi_flags=0 and
  *   IFLA_MASTER: do_setlink() applies the flags (down) before do_set_master().
+ * - Up/down is one RTM_NEWLINK selecting the bond by IFLA_IFNAME with KIND "bond" and an empty
+ *   INFO_DATA: the kernel refuses another kind (EOPNOTSUPP) before it touches the flags, so no
+ *   lookup is needed first. Enslave, release and slave options look the bond and the slave up in
+ *   parallel (their current master decides what is allowed), then send one message.
  * - Slave options are IFLA_LINKINFO{SLAVE_KIND "bond", SLAVE_DATA{...}} on the slave. The kernel
  *   finds the handler through the slave's current master (SLAVE_KIND is informational; iproute2
  *   sends it too); a device that is not enslaved gives EOPNOTSUPP.
@@ -42,6 +46,7 @@
  *   both backends report the same keys. ad_actor_* appear only in 802.3ad (CAP_NET_ADMIN).
  */
 import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 import type { AggregatorInfo, BondBackend, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from './backend.js';
 import { BondError, explainKernelError, type BondOperation, type KernelErrorContext } from './errors.js';
@@ -358,9 +363,7 @@ export function isOwnNamespace(netnsPath: string | undefined): boolean {
   }
 }
 
-const realSysfs: SysfsReader = {
-  read: async (path) => (await import('node:fs/promises')).readFile(path, 'utf8'),
-};
+const realSysfs: SysfsReader = { read: (path) => readFile(path, 'utf8') };
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Errors                                                                                          */
