@@ -518,6 +518,13 @@ export class NetlinkBackend implements BondBackend {
     // miimon in the same request is applied after it.
     const miimonGiven = checked.find((c) => c.option.name === 'miimon')?.value as number | undefined;
     const miimon = miimonGiven ?? (modeUsesArp(mode) ? 0 : DEFAULT_MIIMON);
+    // A nonzero delay without miimon makes the kernel refuse the whole create (EPERM): say so
+    // without sending it.
+    const delay = checked.find((c) => c.option.needsMiimon && c.value !== 0);
+    if (delay && miimon === 0) {
+      const e = explainKernelError({ bond, op: 'set', errno: 'EPERM', option: delay.option.name, value: delay.value, mode });
+      throw new BondError(e.message, { bond, code: e.code, hint: e.hint, op: 'create', option: e.option, errno: e.errno });
+    }
     const sent = [{ option: findOption('mode')!, value: mode as OptionValue }, ...checked]
       .filter((c) => !(c.option.needsMiimon && c.value === 0 && miimon === 0))
       .sort((a, b) => BOND_OPTIONS.indexOf(a.option) - BOND_OPTIONS.indexOf(b.option));

@@ -130,6 +130,13 @@ describe('createBond', () => {
     expect(dataTypes(rtnl.sent[2]!.payload)).toEqual([IFLA_BOND_MODE, IFLA_BOND_MIIMON]);
   });
 
+  it('refuses a nonzero delay without miimon before sending (the kernel would refuse the create with EPERM)', async () => {
+    const e = await refusal(backend.createBond('bond1', 'balance-xor', { arp_interval: 100, peer_notif_delay: 300 }));
+    expect([e.code, e.op, e.option, e.errno]).toEqual(['EPERM', 'create', 'peer_notif_delay', 1]);
+    expect(e.message).toMatch(/^bond1: peer_notif_delay needs MII monitoring, but miimon is 0; set miimon first/);
+    expect(rtnl.sent).toHaveLength(0);
+  });
+
   it('resolves primary by name to an ifindex', async () => {
     await backend.createBond('bond1', 'active-backup', { primary: 'eth1' });
     expect(decodeRequest(rtnl.sent[0]!.payload).data!.u32(IFLA_BOND_PRIMARY)).toBe(3);
