@@ -40,6 +40,7 @@ import {
   kernelOptionsFromListing,
   parseOptionValue,
   parseSysfsValue,
+  resolveOption,
   sysfsListOps,
   type KernelOptionSupport,
   type RawOptionValue,
@@ -110,6 +111,16 @@ export function parseSlaveState(text: string): SlaveState {
 export function optionFile(option: BondOption, listed: ReadonlySet<string>): string | undefined {
   if (option.sysfs === null) return undefined;
   return [option.sysfs, ...option.aliases].find((file) => listed.has(file));
+}
+
+/** The table's "not a bond option (did you mean ...?)" error for `name`. */
+function unknownOption(name: string): Error {
+  try {
+    resolveOption(name);
+  } catch (error) {
+    if (error instanceof UnknownOptionError) return error;
+  }
+  return new UnknownOptionError(name);
 }
 
 function inputError(bond: string, op: BondOperation, error: Error, option?: string): BondError {
@@ -340,12 +351,28 @@ export class SysfsBackend implements BondBackend {
       // Mode first: it is only accepted while the bond is down without slaves (always true
       // here), it decides which later options are accepted (EACCES), and changing it resets
       // arp_validate and, for 802.3ad/tlb/alb, arp_interval and miimon.
-      await this.writeOption(bond, 'create', { option: findOption('mode')!, value: modeValue }, listed, modeValue);
-      for (const c of checked) await this.writeOption(bond, 'create', c, listed, modeValue);
+      // Option refusals are explained as for setOptions() ('set'): same kernel path, same causes.
+      await this.writeOption(bond, 'set', { option: findOption('mode')!, value: modeValue }, listed, modeValue);
+      for (const c of checked) await this.writeOption(bond, 'set', c, listed, modeValue);
     } catch (error) {
       // All or nothing: a bond with half its options is worse than none.
-      await this.io.write(BONDING_MASTERS, `-${bond}`).catch(() => undefined);
-      throw error;
+      const removed = await this.io.write(BONDING_MASTERS, `-${bond}`).then(
+        () => true,
+        () => false,
+      );
+      if (!(error instanceof BondError)) throw error;
+      const outcome = removed ? `${bond} was not created` : `${bond} was created but could not be removed again`;
+      throw new BondError(`${error.message} (${outcome})`, {
+        bond,
+        code: error.code,
+        hint: error.hint,
+        op: error.op,
+        option: error.option,
+        slave: error.slave,
+        errno: error.errno,
+        extack: error.extack,
+        cause: error.cause,
+      });
     }
   }
 
@@ -447,7 +474,7 @@ export class SysfsBackend implements BondBackend {
         const bondOption = findOption(key);
         const error = bondOption
           ? new OptionValueError(bondOption.name, raw, `${bondOption.name} is a bond option, not a slave option; set it with setOptions()`)
-          : new UnknownOptionError(key);
+          : unknownOption(key);
         throw inputError(bond, 'set-slave', error, key);
       }
       if (option.sysfs === null) {
@@ -517,7 +544,7 @@ export class SysfsBackend implements BondBackend {
         const slaveOption = findSlaveOption(key);
         const error = slaveOption
           ? new OptionValueError(slaveOption.name, raw, `${slaveOption.name} is a per-slave option; set it with setSlaveOptions()`)
-          : new UnknownOptionError(key);
+          : unknownOption(key);
         throw inputError(bond, op, error, key);
       }
       // Netlink-only options: "has no sysfs file; set it through the netlink backend".

@@ -220,6 +220,7 @@ export function netnsSysfsIO(netnsPath: string): ClosableSysfsIO {
       if (!helper || helper.exitCode !== null || helper.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         helper.once('exit', () => resolve());
+        helper.ref(); // keep the process alive until the helper is gone
         helper.kill('SIGTERM');
       });
     },
