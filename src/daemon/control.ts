@@ -130,12 +130,18 @@ export class ControlServer {
     });
     socket.on('error', () => undefined);
     let buffer = '';
+    let refused = false;
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
+      if (refused) return;
       buffer += chunk;
       if (buffer.length > MAX_LINE && !buffer.includes('\n')) {
         this.#reply(socket, { id: null, ok: false, error: { code: 'E2BIG', message: `request longer than ${MAX_LINE} bytes` } });
-        socket.end();
+        // Stop reading too: end() alone half-closes, and a client that keeps sending would grow
+        // the buffer without bound. Drop what came, close both ways once the reply is out.
+        refused = true;
+        buffer = '';
+        socket.end(() => socket.destroy());
         return;
       }
       let newline: number;
