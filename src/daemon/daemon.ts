@@ -230,18 +230,26 @@ export class Daemon {
       if (differences.join('\n') === previous.join('\n')) continue;
       this.#drift.set(bond.name, differences);
       this.#record({ kind: 'drift', bond: bond.name, message: `${bond.name}: differs from the configuration (policy ${bond.drift}): ${differences.join('; ')}`, data: { policy: bond.drift, differences } });
-      if (enforce.has(bond.name)) await this.#applyFiltered((s) => s.bond === bond.name, `drift on ${bond.name} (policy enforce)`);
+      if (enforce.has(bond.name) && (await this.#applyFiltered((s) => s.bond === bond.name, `drift on ${bond.name} (policy enforce)`))) {
+        // Enforced and verified: the bond matches again. Forgetting the drift matters: the same
+        // change made again later is a new drift and must be journaled and enforced again.
+        this.#drift.delete(bond.name);
+        this.#record({ kind: 'drift-cleared', bond: bond.name, message: `${bond.name}: matches the configuration again (enforced)` });
+      }
     }
     sdNotify({ STATUS: this.#summary() });
   }
 
-  async #applyFiltered(filter: (s: Step) => boolean, why: string): Promise<void> {
+  /** Applies the steps `filter` accepts; true when they were applied and verified. */
+  async #applyFiltered(filter: (s: Step) => boolean, why: string): Promise<boolean> {
     this.#applying = true;
     try {
       const result = await apply(this.#config, this.host, { filter });
       if (result.executed.length) this.#record({ kind: 'apply', message: `applied ${result.executed.length} step(s) because ${why}: ${result.executed.map(describeStep).join('; ')}` });
+      return true;
     } catch (error) {
       this.#record({ kind: 'apply-failed', message: `could not apply after ${why}: ${(error as Error).message}` });
+      return false;
     } finally {
       this.#applying = false;
       for (const change of this.cache.resync(await this.host.rtnl.getLinks())) this.journal.record(change);
