@@ -105,6 +105,7 @@ async function buildParser(args: readonly string[], runner: Runner): Promise<Arg
       throw error ?? new UsageError(message);
     });
   for (const group of [bond, read, failover, options, events, config, completion]) y = group.register(y, runner);
+  y = y.command((await import('./commands/drill.js')).drillCommand as never);
   // The import command (src/cli/commands/import.ts) loads the YAML and ifcfg modules: only then.
   if (args[0] === 'import') y = y.command((await import('./commands/import.js')).importCommand as never);
   else y = y.command('import <format> <dir>', 'convert classic configuration (ifcfg network-scripts + modprobe options) to bondd.yaml');
