@@ -372,3 +372,17 @@ describe('events, plan, apply', () => {
     expect(h.stderr).toMatch(/--config: bondd applies \/etc\/bondd\/bondd.yaml, not \/tmp\/other.yaml/);
   });
 });
+
+describe('process dependencies', () => {
+  it('the socket path bondctl checks is the daemon default', async () => {
+    const { DEFAULT_SOCKET_PATH } = await import('../../src/cli/commands/common.js');
+    const { DEFAULT_CONTROL_SOCKET } = await import('../../src/daemon/control.js');
+    expect(DEFAULT_SOCKET_PATH).toBe(DEFAULT_CONTROL_SOCKET);
+  });
+
+  it('a missing socket is DaemonUnavailable (exit 3) without loading the client', async () => {
+    const { processDeps } = await import('../../src/cli/main.js');
+    const error = await processDeps().callDaemon('status', {}, { path: '/nonexistent/bondd.sock' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'DaemonUnavailable', message: 'bondd is not running (no answer on /nonexistent/bondd.sock): connect ENOENT /nonexistent/bondd.sock' });
+  });
+});

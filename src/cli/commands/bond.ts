@@ -8,27 +8,23 @@
  * the bond is in.
  */
 import type { Argv } from 'yargs';
-import type { BackendName } from '../../bond/backend.js';
 import type { BondMode, BondOption, OptionValue } from '../../bond/option-types.js';
 import { findOption, parseOptionValue, sameOptionValue, validateOptionSet } from '../../bond/options.js';
 import { CommandFailed, UsageError } from '../exit-codes.js';
 import { optionHelp, showValue } from '../render.js';
-import { ifnameArg, ifnameListArg, parseAssignments, toRecord, type Args, type Context, type Runner } from './common.js';
+import {
+  BACKEND_NAMES,
+  chooseBackend,
+  ifnameArg,
+  ifnameListArg,
+  parseAssignments,
+  toRecord,
+  type Args,
+  type Context,
+  type Runner,
+} from './common.js';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['sysfs', 'netlink'];
-
-/**
- * The backend asked for, else sysfs unless an option has no sysfs file (ns_ip6_target,
- * coupled_control, prio, actor_port_prio), which only netlink can set.
- */
-export function chooseBackend(flag: unknown, options: Iterable<BondOption> = []): BackendName {
-  if (flag !== undefined) {
-    if (!BACKEND_NAMES.includes(flag as BackendName)) throw new UsageError(`--backend: "${String(flag)}" is not sysfs or netlink`);
-    return flag as BackendName;
-  }
-  for (const option of options) if (option.sysfs === null) return 'netlink';
-  return 'sysfs';
-}
+export { BACKEND_NAMES, chooseBackend };
 
 function modeArg(value: unknown): BondMode {
   return parseOptionValue('mode', String(value)) as BondMode;

@@ -46,6 +46,28 @@ export interface CliDeps {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * bondd's default control socket: DEFAULT_CONTROL_SOCKET of src/daemon/control.ts, repeated here
+ * because loading the daemon client just to find no socket costs more than all of `status`
+ * (a unit test keeps the two equal).
+ */
+export const DEFAULT_SOCKET_PATH = '/run/bondd/bondd.sock';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['sysfs', 'netlink'];
+
+/**
+ * The backend asked for, else sysfs unless an option has no sysfs file (ns_ip6_target,
+ * coupled_control, prio, actor_port_prio), which only netlink can set.
+ */
+export function chooseBackend(flag: unknown, options: Iterable<BondOption> = []): BackendName {
+  if (flag !== undefined) {
+    if (!BACKEND_NAMES.includes(flag as BackendName)) throw new UsageError(`--backend: "${String(flag)}" is not sysfs or netlink`);
+    return flag as BackendName;
+  }
+  for (const option of options) if (option.sysfs === null) return 'netlink';
+  return 'sysfs';
+}
+
 /** Argument objects as yargs hands them to handlers; every field is checked by the handler. */
 export type Args = Record<string, unknown>;
 export type Handler = (args: Args, ctx: Context) => Promise<void>;

@@ -7,8 +7,7 @@ import type { Argv } from 'yargs';
 import type { ObservedBond } from '../../bond/backend.js';
 import { findOption } from '../../bond/options.js';
 import { CommandFailed } from '../exit-codes.js';
-import { BACKEND_NAMES, chooseBackend } from './bond.js';
-import { ifnameArg, type Args, type Context, type Runner } from './common.js';
+import { BACKEND_NAMES, chooseBackend, ifnameArg, type Args, type Context, type Runner } from './common.js';
 
 /** `bondctl failover --json`. */
 export interface FailoverView {

@@ -6,8 +6,7 @@ import type { Argv } from 'yargs';
 import type { BackendName } from '../../bond/backend.js';
 import { renderBond, renderList, renderStatus } from '../render.js';
 import { gatherStatus, listView, readKernel } from '../status.js';
-import { BACKEND_NAMES, chooseBackend } from './bond.js';
-import { ifnameArg, type Args, type Context, type Runner } from './common.js';
+import { BACKEND_NAMES, chooseBackend, ifnameArg, type Args, type Context, type Runner } from './common.js';
 
 /**
  * status and list read through sysfs (no netlink socket to open: the quickest start); show
