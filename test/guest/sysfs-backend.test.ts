@@ -50,6 +50,11 @@ async function saveFixture(name: string, text: string): Promise<void> {
   await writeFile(join(results, 'procfs', name), text);
 }
 
+/** waitFor() for a check that returns the value or null. */
+async function until<T>(check: () => Promise<T | null>, what: string, stepMs = 50): Promise<T> {
+  return (await waitFor(check, what, WAIT, stepMs))!;
+}
+
 async function refusal(promise: Promise<unknown>): Promise<BondError> {
   const error = await promise.then(
     () => null,
@@ -156,14 +161,12 @@ describe('active-backup through sysfs', () => {
       await backend.enslave('sb0', 'eth1'); // already ours: nothing to do
       await backend.setUp('sb0', true);
 
-      const bond = await waitFor(
+      const bond = await until(
         async () => {
           const b = (await backend.readBond('sb0'))!;
           return b.carrier && b.activeSlave === 'eth1' && b.slaves.every((s) => s.mii === 'up') ? b : null;
         },
         'sb0 up with eth1 active',
-        WAIT,
-        50,
       );
       expect(bond.up).toBe(true);
       expect(bond.primary).toBe('eth1');
@@ -215,14 +218,12 @@ describe('active-backup through sysfs', () => {
       await saveFixture('real-active-backup.txt', await procText(topo.host, 'sb0'));
       const failures = (await backend.readBond('sb0'))!.slaves.map((s) => s.linkFailureCount);
       await topo.cutCarrier('eth1');
-      const bond = await waitFor(
+      const bond = await until(
         async () => {
           const b = (await backend.readBond('sb0'))!;
           return b.activeSlave === 'eth0' && b.slaves[1]!.mii === 'down' ? b : null;
         },
         'failover to eth0',
-        WAIT,
-        50,
       );
       expect(bond.slaves.map((s) => [s.name, s.state, s.linkFailureCount])).toEqual([
         ['eth0', 'active', failures[0]],
@@ -405,14 +406,13 @@ describe('802.3ad against a partner bond', () => {
         await lacp.enslave('lb0', 'eth1');
         await lacp.setUp('lb0', true);
 
-        const bond = await waitFor(
+        const bond = await until(
           async () => {
             const b = (await lacp.readBond('lb0'))!;
             const synced = b.slaves.every((s) => s.ad?.actorOperPortState === 63 && s.ad.partnerOperPortState === 63);
             return b.ad?.numPorts === 2 && synced ? b : null;
           },
           'LACP to converge on both ports',
-          WAIT,
           100,
         );
         expect(bond.ad).toMatchObject({ numPorts: 2, partnerMac });
