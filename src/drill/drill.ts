@@ -266,6 +266,8 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
   const startedAt = new Date();
   const t0 = Date.now();
   const warnings: string[] = [];
+  /** Problems of the lab, not of the bond (report.quality). */
+  const labProblems: string[] = [];
   const where = process.env['BONDD_IN_GUEST'] === '1' ? 'guest' : 'host';
 
   // Heavy modules (the netlink addon, the namespace kit) only load when a drill runs.
@@ -511,10 +513,11 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
         break;
       }
       if (ended) {
-        warnings.push(`the probe stream ended before fault ${i + 1} (${f.step}); the rest was skipped`);
+        labProblems.push(`the probe stream ended before fault ${i + 1} (${f.step}); the rest was skipped`);
         break;
       }
-      if (nowMs() > slotEnd - slots[i]! + 100) warnings.push(`fault ${i + 1} (${f.step}) came ${(nowMs() - (slotEnd - slots[i]!)).toFixed(0)} ms late (busy CPU)`);
+      const lateBy = nowMs() - (slotEnd - slots[i]!);
+      if (lateBy > 100) labProblems.push(`fault ${i + 1} (${f.step}) was injected ${lateBy.toFixed(0)} ms late (busy CPU)`);
       const slaves = slavesNow();
       const active = primary ? activeNow() : null;
       const usable = slaves.filter((n) => !cut.includes(n) && miiOf(n) === 0);
@@ -610,17 +613,12 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     // The agent has exited; a process inside the namespace reads its counters.
     const udpAfter = udpBefore ? parseUdpCounters((await topo.host.exec('cat', ['/proc/net/snmp']).catch(() => ({ stdout: '' }))).stdout) : null;
     const rcvbufErrors = udpBefore && udpAfter ? (udpAfter['RcvbufErrors'] ?? 0) - (udpBefore['RcvbufErrors'] ?? 0) : null;
-    if (full.stoppedBy !== 'count' && !aborted) warnings.push(`the probe stream ended early (${full.stoppedBy})`);
+    if (full.stoppedBy !== 'count' && !aborted) labProblems.push(`the probe stream ended early (${full.stoppedBy})`);
     if (full.received === 0) {
       throw new DrillError(`no probe came back at all (${reflectorKind} reflector); try --reflector agent, and check that ${BOND} passes traffic`);
     }
     const result = aborted ? truncateProbe(full, endedAt - o.lateAfterMs) : full;
-    if (rcvbufErrors) {
-      warnings.push(
-        `${rcvbufErrors} echo(es) were dropped by the probe socket's full receive buffer (the probe agent was short of CPU): ` +
-          'that loss is the lab\'s, not the bond\'s',
-      );
-    }
+
     await reflector?.stop().catch(() => undefined);
     reflector = undefined;
     reflectorStart = undefined;
@@ -628,9 +626,6 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     watcher = undefined;
 
     const analysis = analyze(result, events, { lateAfterMs: o.lateAfterMs });
-    if (analysis.totals.unattributedLost > 0) {
-      warnings.push(`${analysis.totals.unattributedLost} probe(s) lost outside any fault (the lab itself, or a starved CPU)`);
-    }
     const options_ = Object.fromEntries(REPORTED_OPTIONS.filter((k) => k in observed.options).map((k) => [k, observed.options[k]!]));
     const finishedAt = new Date();
     const report = buildReport({
@@ -661,11 +656,14 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
         reflector: reflectorKind,
         rcvbufErrors,
         sendErrors: full.sendErrors,
+        pacingLateP99Ms: Math.round(full.pacing.lateP99Us) / 1000,
       },
       analysis,
+      stream: result,
       injected,
       events,
       warnings,
+      labProblems,
     });
     progress('done; removing the lab');
     const title = `failover drill: ${BOND} ${o.mode}, ${o.nics} NICs, miimon ${o.miimon} ms, updelay ${o.updelay} ms, ${o.rate} pps (kernel ${report.kernel})`;

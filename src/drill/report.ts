@@ -19,7 +19,8 @@
  *   activeBefore / activeAfter  the bond's active slave when the fault was injected and when
  *                its window ended (null: the mode has none, or no slave is usable)
  */
-import type { DrillAnalysis, DrillEvent, DrillTotals, FaultReport } from './analysis.js';
+import type { DrillAnalysis, DrillEvent, DrillTotals, FaultReport, LossWindow } from './analysis.js';
+import type { ProbeResult } from './probe-agent.js';
 
 export const DRILL_REPORT_VERSION = 1;
 
@@ -63,6 +64,14 @@ export interface DrillFaultResult {
   late: number;
   lossWindows: number;
   downtimeMs: number;
+  /**
+   * What the send times allow for the first loss window: the outage lasted at least from the
+   * first to the last lost probe, and at most from the last probe that came back before it to
+   * the first one after it. Equal to downtimeMs ± one probe interval when the agent kept its
+   * pace; wider when it stalled around the fault. 0 / 0 when nothing was lost.
+   */
+  downtimeMinMs: number;
+  downtimeMaxMs: number;
   lossMs: number;
   /** Fault → traffic flowing again after the last loss window; null when nothing was lost. */
   outageMs: number | null;
@@ -125,12 +134,20 @@ export interface DrillReport {
     rcvbufErrors: number | null;
     /** Sends the kernel refused (counted as lost probes). */
     sendErrors: number;
+    /** 99th percentile of how late probes left against their schedule (a starved agent sends in bursts). */
+    pacingLateP99Ms: number;
     /** Epoch ms of the first probe (the zero of every atMs). */
     startMs: number;
     durationMs: number;
     lateAfterMs: number;
     stoppedBy: string;
   };
+  /**
+   * Whether the lab itself measured cleanly. Not ok: the probe agent was short of CPU (late
+   * sends, echoes dropped by its socket or seconds late), probes were lost outside any fault, or
+   * faults could not keep their schedule. The figures are then upper bounds, not measurements.
+   */
+  quality: { ok: boolean; problems: string[] };
   faults: DrillFaultResult[];
   totals: DrillTotals;
   /** Every run of consecutive lost probes, in order; `fault` is the index of the fault whose window it starts in (null: none). */
@@ -149,9 +166,55 @@ export interface BuildReportInput {
   bond: DrillReport['bond'];
   probe: Omit<DrillReport['probe'], 'durationMs' | 'lateAfterMs' | 'achievedHz' | 'startMs'> & { startMs?: number };
   analysis: DrillAnalysis;
+  /** The stream the analysis was made from (send times bound each window). */
+  stream: Pick<ProbeResult, 'sendUs' | 'startMs'>;
   injected: readonly InjectedFault[];
   events: readonly DrillEvent[];
   warnings?: readonly string[];
+  /** Problems of the run found by the drill itself (faults injected late, ...). */
+  labProblems?: readonly string[];
+}
+
+/** Thresholds of DrillReport.quality. */
+export const QUALITY = {
+  /** Share of probes allowed to be late, or lost outside any fault. */
+  maxStrayShare: 0.005,
+  /** A fault's downtime must be known to within this (downtimeMaxMs - downtimeMinMs). */
+  maxDowntimeSpreadMs: 25,
+} as const;
+
+/** Bounds of a loss window's duration from the send times around it (see downtimeMinMs). */
+export function windowBounds(stream: Pick<ProbeResult, 'sendUs'>, w: Pick<LossWindow, 'firstSeq' | 'lastSeq' | 'durationMs'>): { minMs: number; maxMs: number } {
+  const send = (i: number): number | undefined => (i >= 0 && i < stream.sendUs.length ? stream.sendUs[i]! / 1000 : undefined);
+  const first = send(w.firstSeq);
+  const last = send(w.lastSeq);
+  if (first === undefined || last === undefined) return { minMs: w.durationMs, maxMs: w.durationMs };
+  const before = send(w.firstSeq - 1) ?? first;
+  const after = send(w.lastSeq + 1) ?? first + w.durationMs;
+  return { minMs: r3(last - first), maxMs: r3(after - before) };
+}
+
+/** Judges the lab from the stream (see DrillReport.quality). */
+export function assessQuality(
+  totals: DrillTotals,
+  probe: { rcvbufErrors: number | null; sendErrors: number },
+  faults: ReadonlyArray<Pick<DrillFaultResult, 'index' | 'label' | 'downtimeMinMs' | 'downtimeMaxMs'>> = [],
+  labProblems: readonly string[] = [],
+): { ok: boolean; problems: string[] } {
+  const problems: string[] = [];
+  const share = (n: number): string => `${n} of ${totals.sent} probes (${((100 * n) / Math.max(1, totals.sent)).toFixed(2)}%)`;
+  if (probe.rcvbufErrors) problems.push(`${probe.rcvbufErrors} echoes dropped by the probe socket's full receive buffer`);
+  if (probe.sendErrors > 0) problems.push(`${probe.sendErrors} sends refused by the kernel`);
+  if (totals.late > QUALITY.maxStrayShare * totals.sent) problems.push(`${share(totals.late)} came back late`);
+  if (totals.unattributedLost > QUALITY.maxStrayShare * totals.sent) problems.push(`${share(totals.unattributedLost)} lost outside any fault`);
+  for (const f of faults) {
+    const spread = f.downtimeMaxMs - f.downtimeMinMs;
+    if (spread > QUALITY.maxDowntimeSpreadMs) {
+      problems.push(`fault ${f.index + 1} (${f.label}): the downtime is only known to be ${f.downtimeMinMs.toFixed(0)}-${f.downtimeMaxMs.toFixed(0)} ms (the probe agent stalled around it)`);
+    }
+  }
+  problems.push(...labProblems);
+  return { ok: problems.length === 0, problems };
 }
 
 function r3(x: number): number {
@@ -170,6 +233,8 @@ export function buildReport(input: BuildReportInput): DrillReport {
   const start = a.startMs;
   const faults: DrillFaultResult[] = input.injected.map((fault, index) => {
     const f = matchFault(a.faults, fault, index);
+    const w = f?.lossWindows[0];
+    const bounds = w ? windowBounds(input.stream, w) : { minMs: 0, maxMs: 0 };
     return {
       index,
       step: fault.step,
@@ -189,6 +254,8 @@ export function buildReport(input: BuildReportInput): DrillReport {
       late: f?.late ?? 0,
       lossWindows: f?.lossWindows.length ?? 0,
       downtimeMs: f?.downtimeMs ?? 0,
+      downtimeMinMs: bounds.minMs,
+      downtimeMaxMs: bounds.maxMs,
       lossMs: f?.lossMs ?? 0,
       outageMs: f?.outageMs ?? null,
       recovered: f?.recovered ?? true,
@@ -225,6 +292,7 @@ export function buildReport(input: BuildReportInput): DrillReport {
       durationMs: a.durationMs,
       lateAfterMs: a.lateAfterMs,
     },
+    quality: assessQuality(a.totals, input.probe, faults, input.labProblems),
     faults,
     totals: a.totals,
     lossWindows,
@@ -254,7 +322,12 @@ export function reportShapeProblems(value: unknown): string[] {
   if (value['version'] !== DRILL_REPORT_VERSION) problems.push(`version: expected ${DRILL_REPORT_VERSION}`);
   for (const k of ['startedAt', 'finishedAt', 'kernel', 'node', 'where'] as const) want(value, '', k, 'string');
   for (const k of ['runtimeMs', 'setupMs'] as const) want(value, '', k, 'number');
-  for (const k of ['bond', 'probe', 'totals'] as const) want(value, '', k, 'object');
+  for (const k of ['bond', 'probe', 'quality', 'totals'] as const) want(value, '', k, 'object');
+  const quality = value['quality'];
+  if (isObj(quality)) {
+    want(quality, 'quality.', 'ok', 'boolean');
+    want(quality, 'quality.', 'problems', 'array');
+  }
   for (const k of ['faults', 'lossWindows', 'events', 'warnings'] as const) want(value, '', k, 'array');
   const bond = value['bond'];
   if (isObj(bond)) {
@@ -267,7 +340,7 @@ export function reportShapeProblems(value: unknown): string[] {
   const probe = value['probe'];
   if (isObj(probe)) {
     for (const k of ['from', 'to', 'pacing', 'stoppedBy', 'reflector'] as const) want(probe, 'probe.', k, 'string');
-    for (const k of ['rateHz', 'achievedHz', 'count', 'sent', 'startMs', 'durationMs', 'lateAfterMs', 'sendErrors'] as const) want(probe, 'probe.', k, 'number');
+    for (const k of ['rateHz', 'achievedHz', 'count', 'sent', 'startMs', 'durationMs', 'lateAfterMs', 'sendErrors', 'pacingLateP99Ms'] as const) want(probe, 'probe.', k, 'number');
     want(probe, 'probe.', 'rcvbufErrors', 'number', true);
   }
   const totals = value['totals'];
@@ -286,7 +359,7 @@ export function reportShapeProblems(value: unknown): string[] {
         return;
       }
       for (const k of ['step', 'kind', 'label', 'nic'] as const) want(f, p, k, 'string');
-      for (const k of ['index', 'atMs', 'injectMs', 'sent', 'lost', 'late', 'lossWindows', 'downtimeMs', 'lossMs'] as const) want(f, p, k, 'number');
+      for (const k of ['index', 'atMs', 'injectMs', 'sent', 'lost', 'late', 'lossWindows', 'downtimeMs', 'downtimeMinMs', 'downtimeMaxMs', 'lossMs'] as const) want(f, p, k, 'number');
       for (const k of ['detectionMs', 'failoverMs', 'outageMs', 'maxRttMs'] as const) want(f, p, k, 'number', true);
       for (const k of ['activeBefore', 'activeAfter', 'detectedBy', 'newActive'] as const) want(f, p, k, 'string', true);
       want(f, p, 'recovered', 'boolean');
@@ -341,7 +414,8 @@ export function formatReport(report: DrillReport): string {
     ms(f.detectionMs),
     ms(f.failoverMs),
     f.late > 0 ? `${f.lost}/${f.sent} (${f.late} late)` : `${f.lost}/${f.sent}`,
-    f.recovered ? ms(f.downtimeMs) : `${ms(f.downtimeMs)}+`,
+    (f.recovered ? ms(f.downtimeMs) : `${ms(f.downtimeMs)}+`) +
+      (f.downtimeMaxMs - f.downtimeMinMs > 3 ? ` (${f.downtimeMinMs.toFixed(0)}-${f.downtimeMaxMs.toFixed(0)})` : ''),
     f.lossWindows > 1 ? `${ms(f.lossMs)} (${f.lossWindows}x)` : ms(f.lossMs),
     `${f.activeBefore ?? '-'} → ${f.activeAfter ?? '-'}`,
   ]);
@@ -356,6 +430,9 @@ export function formatReport(report: DrillReport): string {
       `rtt p50 ${ms(t.rttP50Ms)} ms, p99 ${ms(t.rttP99Ms)} ms, max ${ms(t.rttMaxMs)} ms`,
     `drill took ${(report.runtimeMs / 1000).toFixed(1)} s (setup ${(report.setupMs / 1000).toFixed(1)} s)`,
   );
+  if (!report.quality.ok) {
+    out.push(`the lab did not measure cleanly; treat the figures as upper bounds: ${report.quality.problems.join('; ')}`);
+  }
   for (const w of report.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';
 }

@@ -11,10 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type DrillEvent } from '../../src/drill/analysis.js';
 import type { ProbeResult } from '../../src/drill/probe-agent.js';
 import {
+  assessQuality,
   buildReport,
   formatReport,
   reportShapeProblems,
   reportToJson,
+  windowBounds,
   type DrillReport,
   type InjectedFault,
 } from '../../src/drill/report.js';
@@ -95,8 +97,9 @@ function report(): DrillReport {
     node: 'v20.19.0',
     where: 'guest',
     bond: { name: 'bond0', mode: 'active-backup', slaves: ['eth0', 'eth1'], miimon: 100, updelay: 200, downdelay: 0, primary: 'eth0', options: { miimon: 100, updelay: 200, primary: 'eth0' } },
-    probe: { from: '192.0.2.1', to: probe.to, rateHz: 1000, count: probe.count, sent: probe.sent, pacing: 'sleep', stoppedBy: 'count', reflector: 'tc', rcvbufErrors: 0, sendErrors: 0 },
+    probe: { from: '192.0.2.1', to: probe.to, rateHz: 1000, count: probe.count, sent: probe.sent, pacing: 'sleep', stoppedBy: 'count', reflector: 'tc', rcvbufErrors: 0, sendErrors: 0, pacingLateP99Ms: 0.04 },
     analysis: analyze(probe, events),
+    stream: probe,
     injected,
     events,
     warnings: ['an example warning'],
@@ -112,8 +115,9 @@ describe('buildReport', () => {
     expect(reportShapeProblems(parsed)).toEqual([]);
     expect(parsed).toEqual(r);
     expect(Object.keys(r)).toEqual([
-      'version', 'startedAt', 'finishedAt', 'runtimeMs', 'setupMs', 'kernel', 'node', 'where', 'bond', 'probe', 'faults', 'totals', 'lossWindows', 'events', 'warnings',
+      'version', 'startedAt', 'finishedAt', 'runtimeMs', 'setupMs', 'kernel', 'node', 'where', 'bond', 'probe', 'quality', 'faults', 'totals', 'lossWindows', 'events', 'warnings',
     ]);
+    expect(r.quality).toEqual({ ok: true, problems: [] });
     expect(r).toMatchObject({ version: 1, runtimeMs: 21_500, setupMs: 9000, kernel: '6.1.0-56-amd64', where: 'guest' });
     expect(r.probe).toMatchObject({ from: '192.0.2.1', rateHz: 1000, achievedHz: 1000, sent: 4000, reflector: 'tc', startMs: START, lateAfterMs: 250 });
   });
@@ -132,6 +136,8 @@ describe('buildReport', () => {
       lost: 60,
       lossWindows: 1,
       downtimeMs: 60,
+      downtimeMinMs: 59,
+      downtimeMaxMs: 61,
       recovered: true,
       activeBefore: 'eth0',
       activeAfter: 'eth1',
@@ -165,6 +171,22 @@ describe('buildReport', () => {
     expect(text).toMatch(/^3 +carrier loss eth1 \(backup\) .* 0\/1001 +0\.0 +0\.0 +eth0 → eth0$/m);
     expect(text).toContain('probes 3939/4000 received, 61 lost (1.52%)');
     expect(text).toContain('warning: an example warning');
+  });
+
+  it('quality: a starved lab is called out', () => {
+    const t = r.totals;
+    expect(assessQuality(t, { rcvbufErrors: 0, sendErrors: 0 }, r.faults)).toEqual({ ok: true, problems: [] });
+    const stalled = { index: 0, label: 'carrier loss eth0', downtimeMinMs: 40, downtimeMaxMs: 90 };
+    const bad = assessQuality({ ...t, late: 40, unattributedLost: 30 }, { rcvbufErrors: 12, sendErrors: 0 }, [stalled], ['fault 2 (restore) was injected 300 ms late (busy CPU)']);
+    expect(bad.ok).toBe(false);
+    expect(bad.problems).toEqual([
+      "12 echoes dropped by the probe socket's full receive buffer",
+      '40 of 4000 probes (1.00%) came back late',
+      '30 of 4000 probes (0.75%) lost outside any fault',
+      'fault 1 (carrier loss eth0): the downtime is only known to be 40-90 ms (the probe agent stalled around it)',
+      'fault 2 (restore) was injected 300 ms late (busy CPU)',
+    ]);
+    expect(formatReport({ ...r, quality: bad })).toContain('the lab did not measure cleanly; treat the figures as upper bounds: 12 echoes dropped');
   });
 
   it('reportShapeProblems names what is wrong', () => {
@@ -208,6 +230,15 @@ describe('drill options and schedule', () => {
     expect(slotMs({ step: 'flap' }, o)).toBe(6 * 150 + 1200);
     expect(slotMs({ step: 'restore' }, { ...o, mode: '802.3ad' })).toBe(4000);
     expect(slotMs({ step: 'carrier-loss' }, { ...o, miimon: 500, downdelay: 1000 })).toBe(3000);
+  });
+
+  it('windowBounds: a stall around the window widens the bounds', () => {
+    const p = stream(10, () => false);
+    p.sendUs = [0, 1000, 2000, 40_000, 41_000, 42_000, 43_000, 90_000, 91_000, 92_000];
+    // Lost 3..6: sent 40..43 ms; the neighbours were sent at 2 and 90 ms.
+    expect(windowBounds(p, { firstSeq: 3, lastSeq: 6, durationMs: 50 })).toEqual({ minMs: 3, maxMs: 88 });
+    // At the edges of the stream there is no neighbour: the window itself bounds it.
+    expect(windowBounds(p, { firstSeq: 0, lastSeq: 1, durationMs: 2 })).toEqual({ minMs: 1, maxMs: 2 });
   });
 
   it('truncateProbe keeps the probes sent up to a time', () => {
