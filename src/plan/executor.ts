@@ -14,7 +14,7 @@
  */
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { OptionValue } from '../bond/option-types.js';
-import { findOption, findSlaveOption } from '../bond/options.js';
+import { findOption, findSlaveOption, isOptionSupported } from '../bond/options.js';
 import type { BackendKind, DesiredBond, DesiredConfig, RouteSpec } from '../config/types.js';
 import type { ObservedHost } from './observed.js';
 import { describeStep, plan, type Plan, type Step } from './planner.js';
@@ -29,6 +29,9 @@ export interface HostOps {
   setLinkUp(name: string, up: boolean): Promise<void>;
   addAddress(bond: string, cidr: string): Promise<void>;
   addRoute(bond: string, route: RouteSpec): Promise<void>;
+  /** Rollback only: take away what a failed apply added (the planner itself never removes addresses or routes). */
+  removeAddress?(bond: string, cidr: string): Promise<void>;
+  removeRoute?(bond: string, route: RouteSpec): Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -127,7 +130,9 @@ export function snapshotConfig(host: ObservedHost, bonds: Iterable<string>, back
   for (const name of bonds) {
     const b: ObservedBond | undefined = host.bonds.get(name);
     if (!b) continue;
-    const options = { ...b.options };
+    // Only what the mode accepts: the kernel reports every option in every mode, but after a
+    // mode change the planner writes them all again, and the driver refuses the others (EACCES).
+    const options = Object.fromEntries(Object.entries(b.options).filter(([n]) => !findOption(n) || isOptionSupported(n, b.mode)));
     delete options['primary'];
     delete options['active_slave'];
     out.push({
@@ -171,6 +176,22 @@ export async function restore(before: ObservedHost, config: Pick<DesiredConfig, 
     const back = plan(snapshot, now);
     for (const step of back.steps) {
       await runStep(step, ops, backends.get(step.bond) ?? 'sysfs').catch((e: Error) => errors.push(`${describeStep(step)}: ${e.message}`));
+    }
+    // The planner never removes addresses or routes (others put VIPs on bonds), so take away
+    // those the failed apply added. Routes first: deleting an address takes its routes along.
+    now = await ops.observe();
+    for (const name of names) {
+      if (!before.bonds.has(name) || !now.bonds.has(name)) continue;
+      const hadRoutes = before.routes.get(name) ?? [];
+      for (const route of now.routes.get(name) ?? []) {
+        if (hadRoutes.some((r) => r.to === route.to && (r.via ?? '') === (route.via ?? '') && r.metric === route.metric)) continue;
+        await ops.removeRoute?.(name, route).catch((e: Error) => errors.push(`remove route ${route.to} from ${name}: ${e.message}`));
+      }
+      const hadAddresses = before.addresses.get(name) ?? [];
+      for (const address of now.addresses.get(name) ?? []) {
+        if (hadAddresses.includes(address)) continue;
+        await ops.removeAddress?.(name, address).catch((e: Error) => errors.push(`remove address ${address} from ${name}: ${e.message}`));
+      }
     }
     // The kernel closes a released slave; bring NICs that were up and free before back up.
     now = await ops.observe();

@@ -131,6 +131,14 @@ export class KernelHost implements HostOps {
     );
   }
 
+  async removeAddress(bond: string, cidr: string): Promise<void> {
+    await this.rtnl.deleteAddress({ index: await this.#index(bond), address: cidr });
+  }
+
+  async removeRoute(bond: string, route: RouteSpec): Promise<void> {
+    await this.rtnl.deleteRoute({ dst: route.to, oif: await this.#index(bond), ...(route.via ? { gateway: route.via } : {}), ...(route.metric !== undefined ? { priority: route.metric } : {}) });
+  }
+
   async close(): Promise<void> {
     for (const backend of this.#backends.values()) await backend.close();
     this.rtnl.close();
