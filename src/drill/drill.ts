@@ -34,7 +34,7 @@
  * Everything made here (namespaces with the bond and NICs, agents, sockets) is removed in
  * `finally`, and by the namespace/agent exit hooks if the process dies.
  */
-import { release } from 'node:os';
+import { release, setPriority } from 'node:os';
 
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
@@ -69,6 +69,8 @@ export const HOST_ADDRESS = '192.0.2.1';
 export const SWITCH_ADDRESS = '192.0.2.254';
 const PREFIX = 24;
 const REFLECTOR_PORT = 7007;
+/** Scheduling priority of the probe agent (nice value). */
+const PROBE_NICE = -10;
 /** The probe's source port is fixed so the tc reflector can address the echo. */
 const PROBE_PORT = 7008;
 
@@ -484,6 +486,14 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
       pacing: o.pacing,
     });
     const stream = probe;
+    // The agent's pace is the drill's clock: ahead of this process (which decodes the netlink
+    // burst every fault causes just when the agent must keep sending) and of other work on a
+    // small machine. Best effort: needs CAP_SYS_NICE.
+    try {
+      setPriority(stream.pid, PROBE_NICE);
+    } catch {
+      /* not allowed: the quality check will tell if it mattered */
+    }
     const firstProbe = await stream.started;
     const udpBefore = await udpCounters(stream.pid);
     const setupMs = Date.now() - t0;
@@ -617,7 +627,10 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     if (full.received === 0) {
       throw new DrillError(`no probe came back at all (${reflectorKind} reflector); try --reflector agent, and check that ${BOND} passes traffic`);
     }
-    const result = aborted ? truncateProbe(full, endedAt - o.lateAfterMs) : full;
+    // Counted: the last BASELINE_MS of the warm-up (the calm before the first fault) to the end.
+    // The rest of the warm-up is the agent's start-up (V8 compiling its loop), not the bond.
+    const countFrom = firstProbe + Math.max(0, o.warmupMs - BASELINE_MS);
+    const result = sliceProbe(full, countFrom, aborted ? endedAt - o.lateAfterMs : Infinity);
 
     await reflector?.stop().catch(() => undefined);
     reflector = undefined;
@@ -656,6 +669,8 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
         reflector: reflectorKind,
         rcvbufErrors,
         sendErrors: full.sendErrors,
+        warmupMs: o.warmupMs,
+        warmupProbes: full.sent - result.sent,
         pacingLateP99Ms: Math.round(full.pacing.lateP99Us) / 1000,
       },
       analysis,
@@ -721,16 +736,33 @@ async function startTcReflector(ns: Namespace, dev: string, devMac: string, host
   ], 15_000);
 }
 
-/** The stream cut to the probes sent before `untilMs` (epoch ms); later ones only flushed it. */
-export function truncateProbe(probe: ProbeResult, untilMs: number): ProbeResult {
-  const limitUs = (untilMs - probe.startMs) * 1000;
-  let n = 0;
-  while (n < probe.sendUs.length && probe.sendUs[n]! <= limitUs) n++;
-  if (n === probe.sendUs.length) return probe;
-  const sendUs = probe.sendUs.slice(0, n);
-  const recvUs = probe.recvUs.slice(0, n);
-  const received = recvUs.filter((r) => r >= 0).length;
-  return { ...probe, sent: n, received, sendUs, recvUs };
+/** Part of the warm-up counted as the baseline before the first fault. */
+const BASELINE_MS = 500;
+
+/**
+ * The stream cut to the probes sent in [fromMs, untilMs] (epoch ms), re-based so that its first
+ * kept probe is t = 0 again. Returns the same object when nothing is cut.
+ */
+export function sliceProbe(probe: ProbeResult, fromMs: number, untilMs: number): ProbeResult {
+  const n = Math.min(probe.sendUs.length, probe.recvUs.length);
+  const fromUs = (fromMs - probe.startMs) * 1000;
+  const untilUs = (untilMs - probe.startMs) * 1000;
+  let a = 0;
+  while (a < n && probe.sendUs[a]! < fromUs) a++;
+  let b = a;
+  while (b < n && probe.sendUs[b]! <= untilUs) b++;
+  if (a === 0 && b === n) return probe;
+  const base = a < n ? probe.sendUs[a]! : 0;
+  const sendUs = probe.sendUs.slice(a, b).map((x) => x - base);
+  const recvUs = probe.recvUs.slice(a, b).map((x) => (x >= 0 ? x - base : x));
+  return {
+    ...probe,
+    startMs: probe.startMs + base / 1000,
+    sent: sendUs.length,
+    received: recvUs.filter((x) => x >= 0).length,
+    sendUs,
+    recvUs,
+  };
 }
 
 /** UDP counters of the namespace a process lives in (/proc/PID/net/snmp), or null. */

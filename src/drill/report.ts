@@ -134,6 +134,10 @@ export interface DrillReport {
     rcvbufErrors: number | null;
     /** Sends the kernel refused (counted as lost probes). */
     sendErrors: number;
+    /** Stream before the first fault; all but its last 500 ms (the agent starting up) is not counted. */
+    warmupMs: number;
+    /** Probes of the warm-up that are not counted (not in `sent`, the totals or the analysis). */
+    warmupProbes: number;
     /** 99th percentile of how late probes left against their schedule (a starved agent sends in bursts). */
     pacingLateP99Ms: number;
     /** Epoch ms of the first probe (the zero of every atMs). */
@@ -340,7 +344,7 @@ export function reportShapeProblems(value: unknown): string[] {
   const probe = value['probe'];
   if (isObj(probe)) {
     for (const k of ['from', 'to', 'pacing', 'stoppedBy', 'reflector'] as const) want(probe, 'probe.', k, 'string');
-    for (const k of ['rateHz', 'achievedHz', 'count', 'sent', 'startMs', 'durationMs', 'lateAfterMs', 'sendErrors', 'pacingLateP99Ms'] as const) want(probe, 'probe.', k, 'number');
+    for (const k of ['rateHz', 'achievedHz', 'count', 'sent', 'startMs', 'durationMs', 'lateAfterMs', 'sendErrors', 'pacingLateP99Ms', 'warmupMs', 'warmupProbes'] as const) want(probe, 'probe.', k, 'number');
     want(probe, 'probe.', 'rcvbufErrors', 'number', true);
   }
   const totals = value['totals'];

@@ -26,7 +26,7 @@ import {
   normalizeDrillOptions,
   parseUdpCounters,
   slotMs,
-  truncateProbe,
+  sliceProbe,
   type DrillOutcome,
 } from '../../src/drill/drill.js';
 import { runDrillCommand, expandResultsPath, type DrillArgs, type DrillCommandDeps } from '../../src/cli/commands/drill.js';
@@ -97,7 +97,7 @@ function report(): DrillReport {
     node: 'v20.19.0',
     where: 'guest',
     bond: { name: 'bond0', mode: 'active-backup', slaves: ['eth0', 'eth1'], miimon: 100, updelay: 200, downdelay: 0, primary: 'eth0', options: { miimon: 100, updelay: 200, primary: 'eth0' } },
-    probe: { from: '192.0.2.1', to: probe.to, rateHz: 1000, count: probe.count, sent: probe.sent, pacing: 'sleep', stoppedBy: 'count', reflector: 'tc', rcvbufErrors: 0, sendErrors: 0, pacingLateP99Ms: 0.04 },
+    probe: { from: '192.0.2.1', to: probe.to, rateHz: 1000, count: probe.count, sent: probe.sent, pacing: 'sleep', stoppedBy: 'count', reflector: 'tc', rcvbufErrors: 0, sendErrors: 0, pacingLateP99Ms: 0.04, warmupMs: 1000, warmupProbes: 500 },
     analysis: analyze(probe, events),
     stream: probe,
     injected,
@@ -241,14 +241,16 @@ describe('drill options and schedule', () => {
     expect(windowBounds(p, { firstSeq: 0, lastSeq: 1, durationMs: 2 })).toEqual({ minMs: 1, maxMs: 2 });
   });
 
-  it('truncateProbe keeps the probes sent up to a time', () => {
+  it('sliceProbe keeps the probes sent in a time range, re-based to the first kept one', () => {
     const p = stream(100, (i) => i % 10 === 0);
-    const cut = truncateProbe(p, at(49.5));
-    expect(cut.sent).toBe(50);
-    expect(cut.sendUs).toHaveLength(50);
-    expect(cut.recvUs).toHaveLength(50);
-    expect(cut.received).toBe(45);
-    expect(truncateProbe(p, at(1000))).toBe(p);
+    const cut = sliceProbe(p, at(20), at(49.5));
+    expect(cut.sent).toBe(30);
+    expect(cut.startMs).toBeCloseTo(at(20), 6);
+    expect(cut.sendUs.slice(0, 3)).toEqual([0, 1000, 2000]);
+    expect(cut.recvUs.slice(0, 3)).toEqual([-1, 1200, 2200]); // probe 20 was lost
+    expect(cut.received).toBe(27);
+    expect(sliceProbe(p, at(-5), Infinity)).toBe(p);
+    expect(sliceProbe(p, at(50), Infinity).sent).toBe(50);
   });
 
   it('parseUdpCounters reads the Udp lines of /proc/net/snmp', () => {
