@@ -66,6 +66,8 @@ export class Journal {
     if (options.file) {
       await mkdir(dirname(options.file), { recursive: true, mode: 0o750 });
       const text = await readFile(options.file, 'utf8').catch(() => '');
+      // A line cut by a crash: end it, or the first entry appended now would be glued to it and lost.
+      if (text && !text.endsWith('\n')) await appendFile(options.file, '\n', { mode: 0o640 });
       const lines = text.split('\n').filter(Boolean);
       journal.#linesInFile = lines.length;
       for (const line of lines) {
