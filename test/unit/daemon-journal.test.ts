@@ -1,0 +1,132 @@
+/**
+ * The event journal (src/daemon/journal.ts): persistence across a restart, corrupt lines from a
+ * crash mid-write, the bound on memory and on the file, filters, subscriptions.
+ */
+import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Journal, type JournalEntry } from '../../src/daemon/journal.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bdt-journal-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const lines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
+
+describe('Journal', () => {
+  it('stamps entries with a time and an increasing sequence number', async () => {
+    const j = await Journal.open();
+    const before = Date.now();
+    const a = j.record({ kind: 'daemon', message: 'started' });
+    const b = j.record({ kind: 'carrier', bond: 'bond0', slave: 'eth0', message: 'eth0: carrier lost', data: { carrier: false } });
+    expect(b.seq).toBe(a.seq + 1);
+    expect(a.t).toBeGreaterThanOrEqual(before - 50);
+    expect(a.t).toBeLessThanOrEqual(Date.now() + 50);
+    expect(b.t).toBeGreaterThanOrEqual(a.t);
+    expect(j.record({ kind: 'daemon', message: 'x', t: 42 }).t).toBe(42);
+    expect(j.size).toBe(3);
+  });
+
+  it('persists to a JSON-lines file and loads it back on the next start, continuing the sequence', async () => {
+    const file = join(dir, 'state', 'events.jsonl');
+    const first = await Journal.open({ file });
+    first.record({ kind: 'daemon', message: 'bondd started' });
+    first.record({ kind: 'failover', bond: 'bond0', slave: 'eth1', message: 'bond0: eth0 → eth1', data: { from: 'eth0', to: 'eth1' } });
+    await first.flush();
+    expect((await lines(file)).map((e) => e.kind)).toEqual(['daemon', 'failover']);
+
+    const second = await Journal.open({ file });
+    expect(second.list().map((e) => e.message)).toEqual(['bondd started', 'bond0: eth0 → eth1']);
+    expect(second.record({ kind: 'daemon', message: 'again' }).seq).toBe(3);
+    await second.flush();
+    expect((await lines(file)).map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('skips a line cut short by a crash and anything that is not an entry', async () => {
+    const file = join(dir, 'events.jsonl');
+    await writeFile(file, [
+      JSON.stringify({ t: 1, seq: 1, kind: 'daemon', message: 'ok' }),
+      '{"t": 2, "seq": 2, "kind": "carr',
+      'garbage',
+      JSON.stringify({ seq: 3, kind: 'daemon', message: 'no time' }),
+      JSON.stringify({ t: 4, seq: 7, kind: 'daemon', message: 'ok too' }),
+    ].join('\n'));
+    const j = await Journal.open({ file });
+    expect(j.list().map((e) => e.message)).toEqual(['ok', 'ok too']);
+    expect(j.record({ kind: 'daemon', message: 'next' }).seq).toBe(8);
+  });
+
+  it('starts a fresh line after a line cut by a crash, so the next run loses nothing', async () => {
+    const file = join(dir, 'events.jsonl');
+    await writeFile(file, JSON.stringify({ t: 1, seq: 1, kind: 'daemon', message: 'ok' }) + '\n');
+    await appendFile(file, '{"t": 2, "seq": 2, "kind": "carr');
+    const j = await Journal.open({ file });
+    j.record({ kind: 'daemon', message: 'after the crash' });
+    await j.flush();
+    const reopened = await Journal.open({ file });
+    expect(reopened.list().map((e) => e.message)).toEqual(['ok', 'after the crash']);
+  });
+
+  it('keeps at most `limit` entries in memory and rewrites the file when it passes twice that', async () => {
+    const file = join(dir, 'events.jsonl');
+    const j = await Journal.open({ file, limit: 5 });
+    for (let i = 1; i <= 11; i++) j.record({ kind: 'daemon', message: `m${i}` });
+    expect(j.size).toBe(5);
+    expect(j.list().map((e) => e.message)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11']);
+    await j.flush();
+    // 11 lines > 2 * 5: the file was rewritten with the newest 5 (and nothing half-written left).
+    expect((await lines(file)).map((e) => e.message)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11']);
+    const reopened = await Journal.open({ file, limit: 5 });
+    expect(reopened.list().map((e) => e.seq)).toEqual([7, 8, 9, 10, 11]);
+  });
+
+  it('filters by time, bond, kind and count, oldest first; last() finds the newest match', async () => {
+    const j = await Journal.open();
+    j.record({ kind: 'carrier', bond: 'bond0', message: 'a', t: 100 });
+    j.record({ kind: 'failover', bond: 'bond0', message: 'b', t: 200 });
+    j.record({ kind: 'failover', bond: 'bond1', message: 'c', t: 300 });
+    j.record({ kind: 'failover', bond: 'bond0', message: 'd', t: 400 });
+    expect(j.list({ since: 200 }).map((e) => e.message)).toEqual(['b', 'c', 'd']);
+    expect(j.list({ bond: 'bond0' }).map((e) => e.message)).toEqual(['a', 'b', 'd']);
+    expect(j.list({ kinds: ['carrier'] }).map((e) => e.message)).toEqual(['a']);
+    expect(j.list({ bond: 'bond0', limit: 2 }).map((e) => e.message)).toEqual(['b', 'd']);
+    expect(j.last({ bond: 'bond0', kind: 'failover' })?.message).toBe('d');
+    expect(j.last({ bond: 'bond1' })?.message).toBe('c');
+    expect(j.last({ bond: 'bond9' })).toBeUndefined();
+  });
+
+  it('tells subscribers about every new entry until they unsubscribe', async () => {
+    const j = await Journal.open();
+    const seen: string[] = [];
+    const off = j.subscribe((e) => seen.push(e.message));
+    j.record({ kind: 'daemon', message: 'one' });
+    off();
+    j.record({ kind: 'daemon', message: 'two' });
+    expect(seen).toEqual(['one']);
+  });
+
+  it('keeps recording in memory when the file cannot be written', async () => {
+    const file = join(dir, 'events.jsonl');
+    const j = await Journal.open({ file });
+    await rm(dir, { recursive: true, force: true });
+    const stderr: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      stderr.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      j.record({ kind: 'daemon', message: 'lost on disk' });
+      await j.flush();
+    } finally {
+      process.stderr.write = original;
+    }
+    expect(j.list().map((e) => e.message)).toEqual(['lost on disk']);
+    expect(stderr.join('')).toContain('cannot write the event journal');
+  });
+});
