@@ -124,12 +124,14 @@ describe('failover drill, balance-rr (real driver)', () => {
       expect(f.recovered).toBe(true);
       expect(f.sent).toBeGreaterThan(0);
     }
-    // Round robin: until the bond notices, every other probe goes to the dead NIC.
+    // Round robin picks, for every packet, the next slave that can transmit, and "can transmit"
+    // includes the slave's carrier (bond_slave_can_tx): a NIC that lost carrier is skipped at
+    // once, before miimon says so. Loss is at most the few probes already handed to it.
     const cut = report.faults[0]!;
     expect(cut.detectedBy).toBe('mii-down');
     expect(cut.detectionMs!).toBeLessThanOrEqual(report.bond.miimon + TCG_SLACK_MS);
-    expect(cut.lost).toBeGreaterThan(0);
-    expect(cut.lost).toBeLessThan(report.bond.miimon + TCG_SLACK_MS);
+    expect(cut.lost).toBeLessThanOrEqual(5);
+    expect(report.faults[2]!.lost).toBeLessThanOrEqual(5);
     expect(report.totals.sent).toBeGreaterThan(5000);
     expect(report.totals.lossRatio).toBeLessThan(0.05);
   });
