@@ -75,6 +75,8 @@ import { formatIp, parseIp } from '../netlink/address.js';
 import {
   AF_UNSPEC,
   IFF_UP,
+  IFLA_EXT_MASK,
+  IFLA_IFNAME,
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
   IFLA_INFO_SLAVE_DATA,
@@ -85,6 +87,7 @@ import {
   RTM_DELLINK,
   RTM_GETLINK,
   RTM_NEWLINK,
+  RTEXT_FILTER_SKIP_STATS,
 } from '../netlink/constants.js';
 import { decodeLinkMessage, ifinfomsg, isLinkMessage, linkRequest, type BondSlaveInfo, type LinkMessage } from '../netlink/link.js';
 import { Rtnl } from '../netlink/rtnl.js';
@@ -92,7 +95,7 @@ import { NetlinkError, type NetlinkMessage } from '../netlink/socket.js';
 import { ensureBondingLoaded } from '../sysfs/module.js';
 
 /** What the backend needs of an Rtnl; tests substitute a fake kernel. */
-export type BackendRtnl = Pick<Rtnl, 'getLink' | 'dump' | 'request' | 'close'>;
+export type BackendRtnl = Pick<Rtnl, 'dump' | 'request' | 'close'>;
 
 /** Read access to a sysfs of the backend's namespace (src/sysfs/files.ts SysfsIO fits). */
 export interface SysfsReader {
@@ -535,7 +538,7 @@ export class NetlinkBackend implements BondBackend {
       await this.loadModule();
       this.moduleLoaded = true;
     }
-    const name0 = str(1 /* IFLA_IFNAME */, bond);
+    const name0 = str(IFLA_IFNAME, bond);
     const kind = str(IFLA_INFO_KIND, 'bond');
     const payload = linkRequest({ name: bond, kind: 'bond', infoData: attrs });
     try {
@@ -753,10 +756,19 @@ export class NetlinkBackend implements BondBackend {
     return encodeOptionValue(c.option, c.value, link.index);
   }
 
-  /** The link called `name` (or with that ifindex), or null when there is none. */
+  /**
+   * The link called `name` (or with that ifindex), or null when there is none. RTM_GETLINK runs
+   * under the RTNL lock and fills the whole device description; RTEXT_FILTER_SKIP_STATS leaves
+   * out the counters (IFLA_STATS64, the IPv6 statistics), a good part of the kernel's work and
+   * of the reply, none of which the backend reads.
+   */
   private async findLink(nameOrIndex: string | number): Promise<LinkMessage | null> {
+    const select =
+      typeof nameOrIndex === 'number' ? [ifinfomsg(AF_UNSPEC, nameOrIndex, 0, 0)] : [ifinfomsg(AF_UNSPEC, 0, 0, 0), str(IFLA_IFNAME, nameOrIndex)];
     try {
-      return await this.rtnl.getLink(nameOrIndex);
+      const replies = await this.rtnl.request(RTM_GETLINK, 0, Buffer.concat([...select, u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]));
+      const reply = replies.find(isLinkMessage);
+      return reply ? decodeLinkMessage(reply) : null;
     } catch (error) {
       if (isNetlinkErrno(error, 'ENODEV')) return null;
       throw error;

@@ -5,7 +5,18 @@
  */
 import type { BackendRtnl } from '../../src/bond/netlink-backend.js';
 import { AttrMap, u8 } from '../../src/netlink/attributes.js';
-import { ENODEV, IFF_UP, IFLA_CARRIER, IFLA_INFO_DATA, IFLA_INFO_SLAVE_DATA, IFLA_LINKINFO, NLM_F_MULTI, RTM_NEWLINK } from '../../src/netlink/constants.js';
+import {
+  ENODEV,
+  IFF_UP,
+  IFLA_CARRIER,
+  IFLA_EXT_MASK,
+  IFLA_INFO_DATA,
+  IFLA_INFO_SLAVE_DATA,
+  IFLA_LINKINFO,
+  NLM_F_MULTI,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from '../../src/netlink/constants.js';
 import { decodeLinkPayload, linkRequest, type LinkMessage } from '../../src/netlink/link.js';
 import { NetlinkError, type NetlinkMessage } from '../../src/netlink/socket.js';
 
@@ -78,9 +89,12 @@ export class FakeRtnl implements BackendRtnl {
     this.links = links;
   }
 
-  async getLink(nameOrIndex: string | number): Promise<LinkMessage> {
+  /** RTM_GETLINK lookups seen (name or ifindex), with their IFLA_EXT_MASK. */
+  readonly lookups: Array<{ key: string | number; extMask?: number }> = [];
+
+  getLink(nameOrIndex: string | number): LinkMessage {
     const link = this.links.find((l) => l.name === nameOrIndex || l.index === nameOrIndex);
-    if (!link) throw new NetlinkError(ENODEV, { extack: undefined, requestType: 18 });
+    if (!link) throw new NetlinkError(ENODEV, { requestType: RTM_GETLINK });
     return decodeLinkPayload(linkPayload(link));
   }
 
@@ -91,6 +105,14 @@ export class FakeRtnl implements BackendRtnl {
   }
 
   async request(type: number, flags: number, payload: Buffer): Promise<NetlinkMessage[]> {
+    if (type === RTM_GETLINK) {
+      // A lookup by ifindex, or by IFLA_IFNAME with ifindex 0: answered from the links.
+      const asked = decodeLinkPayload(payload);
+      const key = asked.index !== 0 ? asked.index : asked.name;
+      this.lookups.push({ key, extMask: asked.attrs.u32(IFLA_EXT_MASK) });
+      const link = this.getLink(key);
+      return [{ type: RTM_NEWLINK, flags: 0, seq: 1, pid: 1, payload: linkPayload(this.links.find((l) => l.index === link.index)!) }];
+    }
     const request = { type, flags, payload };
     this.sent.push(request);
     const error = this.fail(request, this.sent.length - 1);

@@ -36,6 +36,7 @@ import {
   NLM_F_EXCL,
   RTM_DELLINK,
   RTM_NEWLINK,
+  RTEXT_FILTER_SKIP_STATS,
 } from '../../src/netlink/constants.js';
 import { NetlinkError } from '../../src/netlink/socket.js';
 import { FakeRtnl, decodeRequest, type FakeLink } from './netlink-backend-fake.js';
@@ -270,6 +271,9 @@ describe('setOptions', () => {
 describe('slaves', () => {
   it('enslaves in ONE RTM_NEWLINK: ifi_change IFF_UP, ifi_flags 0, IFLA_MASTER', async () => {
     await backend.enslave('b1', 'eth0');
+    // The bond and the slave were looked up by name, without statistics.
+    expect(rtnl.lookups.map((l) => l.key).sort()).toEqual(['b1', 'eth0']);
+    expect(rtnl.lookups.every((l) => l.extMask === RTEXT_FILTER_SKIP_STATS)).toBe(true);
     expect(rtnl.sent).toHaveLength(1);
     const { link } = decodeRequest(rtnl.sent[0]!.payload);
     expect(link.index).toBe(2);
