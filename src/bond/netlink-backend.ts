@@ -26,7 +26,11 @@
  * - Up/down is one RTM_NEWLINK selecting the bond by IFLA_IFNAME with KIND "bond" and an empty
  *   INFO_DATA: the kernel refuses another kind (EOPNOTSUPP) before it touches the flags, so no
  *   lookup is needed first. Enslave, release and slave options look the bond and the slave up in
- *   parallel (their current master decides what is allowed), then send one message.
+ *   parallel (their current master decides what is allowed), then send one message. Those
+ *   lookups are what separates the backend from `ip -batch` (scripts/bench-apply: about 1.8x on
+ *   a quiet host): RTM_GETLINK takes the RTNL lock, iproute2 resolves names with SIOCGIFINDEX
+ *   under RCU. Nothing is cached, so a bond deleted, recreated or renamed behind bondd's back is
+ *   never mistaken for another.
  * - Slave options are IFLA_LINKINFO{SLAVE_KIND "bond", SLAVE_DATA{...}} on the slave. The kernel
  *   finds the handler through the slave's current master (SLAVE_KIND is informational; iproute2
  *   sends it too); a device that is not enslaved gives EOPNOTSUPP.
