@@ -322,8 +322,7 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
       // A real switch keeps its address, so pin it.
       const swMac = (await rtnlSw.getLink('sw0')).address;
       if (swMac) await rtnlSw.setLink({ name: 'sw0', address: swMac });
-    }
-    if (lacp) {
+    } else {
       peerDevice = PARTNER_BOND;
       partner = openBackend('netlink', { netnsPath: topo.sw.path });
       await partner.createBond(PARTNER_BOND, '802.3ad', { miimon: o.miimon, lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' });

@@ -183,8 +183,10 @@ export interface BuildReportInput {
 export const QUALITY = {
   /** Share of probes allowed to be late, or lost outside any fault. */
   maxStrayShare: 0.005,
-  /** A fault's downtime must be known to within this (downtimeMaxMs - downtimeMinMs). */
+  /** A fault's downtime must be known to within this (downtimeMaxMs - downtimeMinMs) ... */
   maxDowntimeSpreadMs: 25,
+  /** ... or within this share of it, for long outages. */
+  maxDowntimeSpreadShare: 0.2,
 } as const;
 
 /** Bounds of a loss window's duration from the send times around it (see downtimeMinMs). */
@@ -213,7 +215,7 @@ export function assessQuality(
   if (totals.unattributedLost > QUALITY.maxStrayShare * totals.sent) problems.push(`${share(totals.unattributedLost)} lost outside any fault`);
   for (const f of faults) {
     const spread = f.downtimeMaxMs - f.downtimeMinMs;
-    if (spread > QUALITY.maxDowntimeSpreadMs) {
+    if (spread > Math.max(QUALITY.maxDowntimeSpreadMs, QUALITY.maxDowntimeSpreadShare * f.downtimeMaxMs)) {
       problems.push(`fault ${f.index + 1} (${f.label}): the downtime is only known to be ${f.downtimeMinMs.toFixed(0)}-${f.downtimeMaxMs.toFixed(0)} ms (the probe agent stalled around it)`);
     }
   }
