@@ -21,7 +21,11 @@
  * - Faults are made in-process over rtnetlink (a netlink socket inside the switch namespace sets
  *   the port down/up; one inside the host namespace deletes a NIC). Spawning `ip` would take
  *   ~0.3 s in the test VM and blur the fault time; the request takes about a millisecond. The
- *   fault's time is stamped just before the request (nowMs(), the probe's clock).
+ *   fault's time is stamped just before the request.
+ * - Clocks: the drill's events and the agent's probes are stamped by two processes. Each one's
+ *   epoch clock (nowMs()) is off real time by a constant that can reach tens of ms under
+ *   emulation; the agent runs through clocked-agent.ts, which reports its error, and both are
+ *   corrected, so faults line up with the loss they cause.
  * - RTNLGRP_LINK in the host namespace (LinkWatcher + LinkCache, as bondd itself watches) gives
  *   the bond's own view, stamped on arrival: the NIC's carrier edge (nic-carrier-off/on), the
  *   bond's MII verdict on the slave (mii-down/up: detection), the active slave changing
@@ -34,18 +38,24 @@
  * Everything made here (namespaces with the bond and NICs, agents, sockets) is removed in
  * `finally`, and by the namespace/agent exit hooks if the process dies.
  */
-import { release, setPriority } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { release, setPriority, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import type { LinkChange } from '../daemon/link-cache.js';
-import type { LinkMessage } from '../netlink/link.js';
+import { RTM_DELLINK, RTM_NEWLINK } from '../netlink/constants.js';
+import { linkRequest, type LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher, Rtnl } from '../netlink/rtnl.js';
 import type { Namespace } from '../netns/namespace.js';
 import type { Topology } from '../netns/topology.js';
 import { analyze, type DrillAnalysis, type DrillEvent } from './analysis.js';
 import { nowMs, type PacingMode, type ProbeHandle, type ProbeResult, type ReflectorHandle } from './probe.js';
 import { buildReport, type DrillReport, type FaultStepKind, type InjectedFault } from './report.js';
+import { CLOCK_FILE_VAR, epochError } from './clocked-agent.js';
 import { renderTimeline } from './svg.js';
 
 export type { DrillReport, FaultStepKind } from './report.js';
@@ -271,6 +281,10 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
   /** Problems of the lab, not of the bond (report.quality). */
   const labProblems: string[] = [];
   const where = process.env['BONDD_IN_GUEST'] === '1' ? 'guest' : 'host';
+  // Real time (see clocked-agent.ts): our epoch clock corrected by its own error; the agent's
+  // stamps are corrected by the error it reports.
+  const selfError = epochError();
+  const clock = (): number => nowMs() - selfError;
 
   // Heavy modules (the netlink addon, the namespace kit) only load when a drill runs.
   const [{ Topology }, { Rtnl }, { openBackend }, { LinkCache }, { ensureBondingLoaded }, probeModule] = await Promise.all([
@@ -295,6 +309,7 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
   let reflectorStart: Promise<ReflectorHandle> | undefined;
   let probe: ProbeHandle | undefined;
   let restoreRmem: (() => Promise<void>) | undefined;
+  let clockDir: string | undefined;
   try {
     // ---- the lab ---------------------------------------------------------------------------
     progress(`building the lab: ${o.nics} NIC(s), ${o.mode === '802.3ad' ? 'an 802.3ad partner bond' : 'a bridge'} on the switch side`);
@@ -429,7 +444,7 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     watcher = rtnlHost.subscribeLinks();
     const hostRtnl = rtnlHost;
     watcher.on('link', (m) => {
-      const t = nowMs();
+      const t = clock();
       if (loaded) apply(m, t);
       else pending.push({ m, t });
     });
@@ -438,13 +453,13 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
       warnings.push('netlink event overrun: some events are known only by their net effect');
       void hostRtnl.getLinks().then(
         (links) => {
-          const t = nowMs();
+          const t = clock();
           for (const change of cache.resync(links, t)) translate(change, t);
         },
         () => undefined,
       );
     });
-    cache.resync(await rtnlHost.getLinks(), nowMs());
+    cache.resync(await rtnlHost.getLinks(), clock());
     loaded = true;
     for (const { m, t } of pending.splice(0)) apply(m, t);
 
@@ -474,16 +489,29 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
       `probes: ${o.rate} pps from ${HOST_ADDRESS} to ${target} (${reflectorKind} reflector) for ${(streamMs / 1000).toFixed(1)} s, ` +
         `first fault after a ${o.warmupMs} ms warm-up`,
     );
-    probe = probeModule.runProbe({
-      netns: topo.host.name,
-      to: target,
-      bind: `${HOST_ADDRESS}:${PROBE_PORT}`,
-      rate: o.rate,
-      count,
-      maxSeconds,
-      drainMs,
-      pacing: o.pacing,
-    });
+    clockDir = await mkdtemp(join(tmpdir(), 'bondd-drill-'));
+    const clockFile = join(clockDir, 'agent-clock');
+    const agentPath = clockedAgentPath();
+    if (!agentPath) warnings.push('dist/src/drill/clocked-agent.js is missing: the probe agent\'s clock error is not corrected');
+    const savedClockVar = process.env[CLOCK_FILE_VAR];
+    process.env[CLOCK_FILE_VAR] = clockFile;
+    try {
+      probe = probeModule.runProbe({
+        ...(agentPath ? { agentPath } : {}),
+        netns: topo.host.name,
+        to: target,
+        bind: `${HOST_ADDRESS}:${PROBE_PORT}`,
+        rate: o.rate,
+        count,
+        maxSeconds,
+        drainMs,
+        pacing: o.pacing,
+      });
+    } finally {
+      // The variable is only for the agent (spawn copied the environment).
+      if (savedClockVar === undefined) delete process.env[CLOCK_FILE_VAR];
+      else process.env[CLOCK_FILE_VAR] = savedClockVar;
+    }
     const stream = probe;
     // The agent's pace is the drill's clock: ahead of this process (which decodes the netlink
     // burst every fault causes just when the agent must keep sending) and of other work on a
@@ -493,7 +521,13 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     } catch {
       /* not allowed: the quality check will tell if it mattered */
     }
-    const firstProbe = await stream.started;
+    const firstStarted = await stream.started;
+    // Written by clocked-agent.js before the agent started sending.
+    const agentError = await readFile(clockFile, 'utf8').then(
+      (text) => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : 0),
+      () => 0,
+    );
+    const firstProbe = firstStarted - agentError;
     const udpBefore = await udpCounters(stream.pid);
     const setupMs = Date.now() - t0;
     let ended = false;
@@ -506,15 +540,20 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     const injected: InjectedFault[] = [];
     const cut: string[] = []; // NICs whose port is down, most recent last
     const portOf = (nic: string): string => lab.nic(nic).port;
-    const setPort = async (nic: string, up: boolean): Promise<void> => {
-      await rtnlSw!.setLink({ name: portOf(nic), up });
+    // Requests are encoded before the fault's time is stamped: under emulation the encoding
+    // alone takes milliseconds, and the kernel acts only once the message is sent.
+    const swRtnl = rtnlSw;
+    const portDown = (nic: string): Buffer => linkRequest({ name: portOf(nic), up: false });
+    const portUp = (nic: string): Buffer => linkRequest({ name: portOf(nic), up: true });
+    const send = async (rtnl: Rtnl, type: number, payload: Buffer): Promise<void> => {
+      await rtnl.request(type, 0, payload);
     };
     let slotStart = firstProbe + o.warmupMs;
     let aborted = false;
     for (let i = 0; i < o.faults.length; i++) {
       const f = o.faults[i]!;
       const slotEnd = slotStart + slots[i]!;
-      await sleep(slotStart - nowMs());
+      await sleep(slotStart - clock());
       slotStart = slotEnd;
       if (options.signal?.aborted) {
         warnings.push(`aborted before fault ${i + 1}`);
@@ -525,7 +564,7 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
         labProblems.push(`the probe stream ended before fault ${i + 1} (${f.step}); the rest was skipped`);
         break;
       }
-      const lateBy = nowMs() - (slotEnd - slots[i]!);
+      const lateBy = clock() - (slotEnd - slots[i]!);
       if (lateBy > 100) labProblems.push(`fault ${i + 1} (${f.step}) was injected ${lateBy.toFixed(0)} ms late (busy CPU)`);
       const slaves = slavesNow();
       const active = primary ? activeNow() : null;
@@ -562,41 +601,45 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
       const kind = f.step === 'backup-loss' ? 'carrier-loss' : f.step;
       progress(`fault ${i + 1}/${o.faults.length}: ${label}`);
 
-      const t = nowMs();
+      const down = portDown(nic);
+      const up = portUp(nic);
+      const del = linkRequest({ name: nic });
+      const t = clock();
       switch (f.step) {
         case 'carrier-loss':
         case 'backup-loss':
-          await setPort(nic, false);
+          await send(swRtnl, RTM_NEWLINK, down);
           cut.push(nic);
           break;
         case 'restore':
-          await setPort(nic, true);
+          await send(swRtnl, RTM_NEWLINK, up);
           cut.splice(cut.indexOf(nic), 1);
           break;
         case 'flap':
           for (let k = 0; k < times; k++) {
-            await setPort(nic, false);
+            await send(swRtnl, RTM_NEWLINK, down);
             await sleep(intervalMs);
-            await setPort(nic, true);
+            await send(swRtnl, RTM_NEWLINK, up);
             if (k + 1 < times) await sleep(intervalMs);
           }
           break;
         case 'nic-delete': {
-          await rtnlHost.deleteLink(nic);
+          // Both veth ends go: the NIC disappears (hot unplug, driver unbind).
+          await send(rtnlHost, RTM_DELLINK, del);
           const at = lab.nics.findIndex((n) => n.name === nic);
           if (at >= 0) lab.nics.splice(at, 1);
           if (cut.includes(nic)) cut.splice(cut.indexOf(nic), 1);
           break;
         }
       }
-      const injectMs = nowMs() - t;
+      const injectMs = clock() - t;
       const fault: InjectedFault = { step: f.step, kind, label, nic, t, injectMs, activeBefore: active, activeAfter: null };
       injected.push(fault);
       events.push({ t, kind, nic, label });
 
       // Within the slot: wait for the bond's reaction (for the progress line and, in 802.3ad, so
       // a slow renegotiation shows in the report), then the rest of the slot.
-      const left = (): number => slotEnd - 100 - nowMs();
+      const left = (): number => slotEnd - 100 - clock();
       let reacted = true;
       if (f.step === 'carrier-loss' || f.step === 'backup-loss') {
         reacted = await until(() => miiOf(nic) === 2, left());
@@ -610,15 +653,16 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
         reacted = await until(() => gone.has(nic) && (primary === null || activeNow() !== null), left());
       }
       if (!reacted) warnings.push(`fault ${i + 1} (${label}): the bond had not settled by the end of its ${slots[i]} ms slot`);
-      await sleep(slotEnd - 50 - nowMs());
+      await sleep(slotEnd - 50 - clock());
       fault.activeAfter = primary ? activeNow() : null;
     }
     if (aborted) stream.stop();
 
     // ---- results -----------------------------------------------------------------------------
-    const full = await stream.done;
+    const fullRaw = await stream.done;
+    const full: ProbeResult = { ...fullRaw, startMs: fullRaw.startMs - agentError };
     probe = undefined;
-    const endedAt = nowMs();
+    const endedAt = clock();
     // The agent has exited; a process inside the namespace reads its counters.
     const udpAfter = udpBefore ? parseUdpCounters((await topo.host.exec('cat', ['/proc/net/snmp']).catch(() => ({ stdout: '' }))).stdout) : null;
     const rcvbufErrors = udpBefore && udpAfter ? (udpAfter['RcvbufErrors'] ?? 0) - (udpBefore['RcvbufErrors'] ?? 0) : null;
@@ -637,7 +681,11 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     watcher.close();
     watcher = undefined;
 
-    const analysis = analyze(result, events, { lateAfterMs: o.lateAfterMs });
+    // A fault's window opens a little before its stamp: a starved agent stamps a probe, then is
+    // descheduled before the probe leaves, so the first probe a fault kills can carry a stamp
+    // from just before the fault (seen in the VM: up to ~10 ms).
+    const slackMs = where === 'guest' ? 25 : 3;
+    const analysis = analyze(result, events, { lateAfterMs: o.lateAfterMs, slackMs });
     const options_ = Object.fromEntries(REPORTED_OPTIONS.filter((k) => k in observed.options).map((k) => [k, observed.options[k]!]));
     const finishedAt = new Date();
     const report = buildReport({
@@ -671,6 +719,7 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
         warmupMs: o.warmupMs,
         warmupProbes: full.sent - result.sent,
         pacingLateP99Ms: Math.round(full.pacing.lateP99Us) / 1000,
+        clockCorrectionMs: Math.round((agentError - selfError) * 1000) / 1000,
       },
       analysis,
       stream: result,
@@ -702,6 +751,7 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     rtnlSw?.close();
     await topo?.destroy();
     await restoreRmem?.().catch(() => undefined);
+    if (clockDir) await rm(clockDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
@@ -846,4 +896,11 @@ async function enlargeReceiveBuffers(ns: Namespace, inGuest: boolean, warnings: 
     warnings.push(`could not raise the probe socket's receive buffer: ${firstLine((error as Error).message)}`);
     return undefined;
   }
+}
+
+/** dist/src/drill/clocked-agent.js (next to this file when compiled), or null when not built. */
+function clockedAgentPath(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  const path = here.endsWith('.js') ? resolve(dirname(here), 'clocked-agent.js') : resolve(dirname(here), '../../dist/src/drill/clocked-agent.js');
+  return existsSync(path) ? path : null;
 }

@@ -138,6 +138,11 @@ export interface DrillReport {
     warmupMs: number;
     /** Probes of the warm-up that are not counted (not in `sent`, the totals or the analysis). */
     warmupProbes: number;
+    /**
+     * How much the agent's epoch clock was ahead of ours (both measured against real time by
+     * clocked-agent.ts); already taken off the probe times. Tens of ms are possible under emulation.
+     */
+    clockCorrectionMs: number;
     /** 99th percentile of how late probes left against their schedule (a starved agent sends in bursts). */
     pacingLateP99Ms: number;
     /** Epoch ms of the first probe (the zero of every atMs). */
@@ -346,7 +351,7 @@ export function reportShapeProblems(value: unknown): string[] {
   const probe = value['probe'];
   if (isObj(probe)) {
     for (const k of ['from', 'to', 'pacing', 'stoppedBy', 'reflector'] as const) want(probe, 'probe.', k, 'string');
-    for (const k of ['rateHz', 'achievedHz', 'count', 'sent', 'startMs', 'durationMs', 'lateAfterMs', 'sendErrors', 'pacingLateP99Ms', 'warmupMs', 'warmupProbes'] as const) want(probe, 'probe.', k, 'number');
+    for (const k of ['rateHz', 'achievedHz', 'count', 'sent', 'startMs', 'durationMs', 'lateAfterMs', 'sendErrors', 'pacingLateP99Ms', 'warmupMs', 'warmupProbes', 'clockCorrectionMs'] as const) want(probe, 'probe.', k, 'number');
     want(probe, 'probe.', 'rcvbufErrors', 'number', true);
   }
   const totals = value['totals'];

@@ -29,6 +29,7 @@ import {
   sliceProbe,
   type DrillOutcome,
 } from '../../src/drill/drill.js';
+import { epochError } from '../../src/drill/clocked-agent.js';
 import { runDrillCommand, expandResultsPath, type DrillArgs, type DrillCommandDeps } from '../../src/cli/commands/drill.js';
 
 const START = 1_800_000_000_000.5;
@@ -97,7 +98,7 @@ function report(): DrillReport {
     node: 'v20.19.0',
     where: 'guest',
     bond: { name: 'bond0', mode: 'active-backup', slaves: ['eth0', 'eth1'], miimon: 100, updelay: 200, downdelay: 0, primary: 'eth0', options: { miimon: 100, updelay: 200, primary: 'eth0' } },
-    probe: { from: '192.0.2.1', to: probe.to, rateHz: 1000, count: probe.count, sent: probe.sent, pacing: 'sleep', stoppedBy: 'count', reflector: 'tc', rcvbufErrors: 0, sendErrors: 0, pacingLateP99Ms: 0.04, warmupMs: 1000, warmupProbes: 500 },
+    probe: { from: '192.0.2.1', to: probe.to, rateHz: 1000, count: probe.count, sent: probe.sent, pacing: 'sleep', stoppedBy: 'count', reflector: 'tc', rcvbufErrors: 0, sendErrors: 0, pacingLateP99Ms: 0.04, warmupMs: 1000, warmupProbes: 500, clockCorrectionMs: 0.1 },
     analysis: analyze(probe, events),
     stream: probe,
     injected,
@@ -254,6 +255,12 @@ describe('drill options and schedule', () => {
     expect(cut.received).toBe(27);
     expect(sliceProbe(p, at(-5), Infinity)).toBe(p);
     expect(sliceProbe(p, at(50), Infinity).sent).toBe(50);
+  });
+
+  it('epochError: this process\'s epoch clock against Date.now(), a small finite number', () => {
+    const e = epochError(20);
+    expect(Number.isFinite(e)).toBe(true);
+    expect(Math.abs(e)).toBeLessThan(100);
   });
 
   it('parseUdpCounters reads the Udp lines of /proc/net/snmp', () => {
