@@ -97,6 +97,11 @@ describe.skipIf(!canRun)('executor: a failure midway through an apply restores t
     await runCommand('modprobe', ['bonding', 'max_bonds=0']).catch(() => undefined);
   });
 
+  // Every failure point through the default backend; through netlink (same executor, other
+  // kernel interface) the points after the releases, the mode change and the enslaves, to keep
+  // the guest run short.
+  const points = (backend: BackendKind, n: number, subset: number[]): number[] => (backend === 'sysfs' ? [...Array(n).keys()] : subset.filter((i) => i < n));
+
   for (const backend of ['sysfs', 'netlink'] as const) {
     describe(`${backend} backend`, () => {
       let topo: Topology;
@@ -135,7 +140,7 @@ describe.skipIf(!canRun)('executor: a failure midway through an apply restores t
         const steps = plan(B, await host.observe()).steps;
         console.log(`${backend}: ${steps.length} steps: ${steps.map(describeStep).join('; ')}`);
         expect(steps.length).toBeGreaterThanOrEqual(7);
-        for (let i = 0; i < steps.length; i++) {
+        for (const i of points(backend, steps.length, [2, 4, 6])) {
           const t = Date.now();
           const error = await apply(B, host, { failBeforeStep: i }).then(() => null, (e: unknown) => e);
           expect(error, `failure before step ${i + 1}`).toBeInstanceOf(ApplyError);
@@ -167,7 +172,7 @@ describe.skipIf(!canRun)('executor: a failure midway through an apply restores t
         const steps = plan(C, await host.observe()).steps;
         console.log(`${backend} mode change: ${steps.length} steps: ${steps.map(describeStep).join('; ')}`);
         expect(steps.some((s) => s.op === 'set-mode')).toBe(true);
-        for (let i = 0; i < steps.length; i++) {
+        for (const i of points(backend, steps.length, [3, 4, 6])) {
           const t = Date.now();
           const error = await apply(C, host, { failBeforeStep: i }).then(() => null, (e: unknown) => e);
           expect(error, `failure before step ${i + 1}`).toBeInstanceOf(ApplyError);
