@@ -73,6 +73,12 @@ export interface DrillFaultResult {
   downtimeMinMs: number;
   downtimeMaxMs: number;
   lossMs: number;
+  /**
+   * Median round trip of the probes sent in the 200 ms before the fault (null: none came back).
+   * A probe's time is when the agent handed it to the kernel; when the machine is too busy to
+   * move packets at once they queue, and this is how far the wire lagged the stamps.
+   */
+  rttBeforeMs: number | null;
   /** Fault → traffic flowing again after the last loss window; null when nothing was lost. */
   outageMs: number | null;
   recovered: boolean;
@@ -176,7 +182,7 @@ export interface BuildReportInput {
   probe: Omit<DrillReport['probe'], 'durationMs' | 'lateAfterMs' | 'achievedHz' | 'startMs'> & { startMs?: number };
   analysis: DrillAnalysis;
   /** The stream the analysis was made from (send times bound each window). */
-  stream: Pick<ProbeResult, 'sendUs' | 'startMs'>;
+  stream: Pick<ProbeResult, 'sendUs' | 'recvUs' | 'startMs'>;
   injected: readonly InjectedFault[];
   events: readonly DrillEvent[];
   warnings?: readonly string[];
@@ -192,7 +198,24 @@ export const QUALITY = {
   maxDowntimeSpreadMs: 25,
   /** ... or within this share of it, for long outages. */
   maxDowntimeSpreadShare: 0.2,
+  /** Probes queueing longer than this just before a fault blur its times. */
+  maxRttBeforeMs: 20,
 } as const;
+
+/** Median round trip (ms) of the probes sent in [fromMs, untilMs) (ms since the first probe) that came back. */
+export function medianRtt(stream: Pick<ProbeResult, 'sendUs' | 'recvUs'>, fromMs: number, untilMs: number): number | null {
+  const rtts: number[] = [];
+  const n = Math.min(stream.sendUs.length, stream.recvUs.length);
+  for (let i = 0; i < n; i++) {
+    const s = stream.sendUs[i]! / 1000;
+    if (s < fromMs || s >= untilMs) continue;
+    const r = stream.recvUs[i]!;
+    if (r >= 0) rtts.push((r - stream.sendUs[i]!) / 1000);
+  }
+  if (rtts.length === 0) return null;
+  rtts.sort((x, y) => x - y);
+  return r3(rtts[rtts.length >> 1]!);
+}
 
 /** Bounds of a loss window's duration from the send times around it (see downtimeMinMs). */
 export function windowBounds(stream: Pick<ProbeResult, 'sendUs'>, w: Pick<LossWindow, 'firstSeq' | 'lastSeq' | 'durationMs'>): { minMs: number; maxMs: number } {
@@ -209,7 +232,7 @@ export function windowBounds(stream: Pick<ProbeResult, 'sendUs'>, w: Pick<LossWi
 export function assessQuality(
   totals: DrillTotals,
   probe: { rcvbufErrors: number | null; sendErrors: number },
-  faults: ReadonlyArray<Pick<DrillFaultResult, 'index' | 'label' | 'downtimeMinMs' | 'downtimeMaxMs'>> = [],
+  faults: ReadonlyArray<Pick<DrillFaultResult, 'index' | 'label' | 'downtimeMinMs' | 'downtimeMaxMs' | 'rttBeforeMs'>> = [],
   labProblems: readonly string[] = [],
 ): { ok: boolean; problems: string[] } {
   const problems: string[] = [];
@@ -219,6 +242,9 @@ export function assessQuality(
   if (totals.late > QUALITY.maxStrayShare * totals.sent) problems.push(`${share(totals.late)} came back late`);
   if (totals.unattributedLost > QUALITY.maxStrayShare * totals.sent) problems.push(`${share(totals.unattributedLost)} lost outside any fault`);
   for (const f of faults) {
+    if (f.rttBeforeMs !== null && f.rttBeforeMs > QUALITY.maxRttBeforeMs) {
+      problems.push(`fault ${f.index + 1} (${f.label}): probes were queueing in the kernel (${f.rttBeforeMs.toFixed(0)} ms round trip just before it), its times are that uncertain`);
+    }
     const spread = f.downtimeMaxMs - f.downtimeMinMs;
     if (spread > Math.max(QUALITY.maxDowntimeSpreadMs, QUALITY.maxDowntimeSpreadShare * f.downtimeMaxMs)) {
       problems.push(`fault ${f.index + 1} (${f.label}): the downtime is only known to be ${f.downtimeMinMs.toFixed(0)}-${f.downtimeMaxMs.toFixed(0)} ms (the probe agent stalled around it)`);
@@ -267,6 +293,7 @@ export function buildReport(input: BuildReportInput): DrillReport {
       downtimeMs: f?.downtimeMs ?? 0,
       downtimeMinMs: bounds.minMs,
       downtimeMaxMs: bounds.maxMs,
+      rttBeforeMs: medianRtt(input.stream, fault.t - start - 200, fault.t - start),
       lossMs: f?.lossMs ?? 0,
       outageMs: f?.outageMs ?? null,
       recovered: f?.recovered ?? true,
@@ -371,7 +398,7 @@ export function reportShapeProblems(value: unknown): string[] {
       }
       for (const k of ['step', 'kind', 'label', 'nic'] as const) want(f, p, k, 'string');
       for (const k of ['index', 'atMs', 'injectMs', 'sent', 'lost', 'late', 'lossWindows', 'downtimeMs', 'downtimeMinMs', 'downtimeMaxMs', 'lossMs'] as const) want(f, p, k, 'number');
-      for (const k of ['detectionMs', 'failoverMs', 'outageMs', 'maxRttMs'] as const) want(f, p, k, 'number', true);
+      for (const k of ['detectionMs', 'failoverMs', 'outageMs', 'maxRttMs', 'rttBeforeMs'] as const) want(f, p, k, 'number', true);
       for (const k of ['activeBefore', 'activeAfter', 'detectedBy', 'newActive'] as const) want(f, p, k, 'string', true);
       want(f, p, 'recovered', 'boolean');
     });

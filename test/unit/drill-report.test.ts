@@ -139,6 +139,7 @@ describe('buildReport', () => {
       downtimeMs: 60,
       downtimeMinMs: 59,
       downtimeMaxMs: 61,
+      rttBeforeMs: 0.2,
       recovered: true,
       activeBefore: 'eth0',
       activeAfter: 'eth1',
@@ -177,9 +178,9 @@ describe('buildReport', () => {
   it('quality: a starved lab is called out', () => {
     const t = r.totals;
     expect(assessQuality(t, { rcvbufErrors: 0, sendErrors: 0 }, r.faults)).toEqual({ ok: true, problems: [] });
-    const stalled = { index: 0, label: 'carrier loss eth0', downtimeMinMs: 40, downtimeMaxMs: 90 };
+    const stalled = { index: 0, label: 'carrier loss eth0', downtimeMinMs: 40, downtimeMaxMs: 90, rttBeforeMs: 35 };
     // A long outage known to within 20 %: fine.
-    const long = { index: 1, label: 'carrier loss eth0', downtimeMinMs: 1179, downtimeMaxMs: 1213 };
+    const long = { index: 1, label: 'carrier loss eth0', downtimeMinMs: 1179, downtimeMaxMs: 1213, rttBeforeMs: 1 };
     expect(assessQuality(t, { rcvbufErrors: 0, sendErrors: 0 }, [long]).ok).toBe(true);
     const bad = assessQuality({ ...t, late: 40, unattributedLost: 30 }, { rcvbufErrors: 12, sendErrors: 0 }, [stalled], ['fault 2 (restore) was injected 300 ms late (busy CPU)']);
     expect(bad.ok).toBe(false);
@@ -187,6 +188,7 @@ describe('buildReport', () => {
       "12 echoes dropped by the probe socket's full receive buffer",
       '40 of 4000 probes (1.00%) came back late',
       '30 of 4000 probes (0.75%) lost outside any fault',
+      'fault 1 (carrier loss eth0): probes were queueing in the kernel (35 ms round trip just before it), its times are that uncertain',
       'fault 1 (carrier loss eth0): the downtime is only known to be 40-90 ms (the probe agent stalled around it)',
       'fault 2 (restore) was injected 300 ms late (busy CPU)',
     ]);
