@@ -302,7 +302,13 @@ describe.skipIf(!canRun)('bondd on the real driver', () => {
     const { 'bondd.yaml': config } = await writeFiles(dir, { 'bondd.yaml': good1 });
     const d = await Bondd.start(topo.host, { args: ['--config', config!], socket, stateDir });
     try {
-      const snapshot = await linkSnapshot(topo.host);
+      // Compare against the settled bond: right after start, miimon may not yet have seen the
+      // slaves' carrier, and the bond's own carrier would come up during the comparison.
+      await settledActive(topo, 'bond0', 2);
+      const snapshot = await waitFor(async () => {
+        const s = await linkSnapshot(topo.host);
+        return s['bond0']?.flags.includes('LOWER_UP') ? s : null;
+      }, 'bond0 to have carrier', 20_000, 100);
       // Line 6: updelay is not a multiple of miimon.
       await writeFiles(dir, {
         'bondd.yaml': 'bonds:\n  bond0:\n    mode: active-backup\n    options:\n      miimon: 100\n      updelay: 150\n    slaves: [eth0, eth1]\n',
