@@ -186,6 +186,33 @@ describe('direct commands', () => {
     expect(h.stdout).toBe('bond0: mode=active-backup miimon=100 updelay=200\n');
   });
 
+  it('set: +addr / -addr change an address list as sysfs does, resolved against the bond', async () => {
+    const h = harness({ bonds: [bond('bond0', 'active-backup', { options: { arp_interval: 1000, arp_ip_target: ['192.0.2.1', '192.0.2.2'] } })] });
+    expect(await h.run('set', 'bond0', 'arp_ip_target=+192.0.2.3,192.0.2.1')).toBe(EXIT_OK);
+    expect(h.backends.get('sysfs')!.calls.find((c) => c[0] === 'setOptions')).toEqual(['setOptions', 'bond0', { arp_ip_target: ['192.0.2.1', '192.0.2.2', '192.0.2.3'] }]);
+    expect(h.stdout).toBe('bond0: arp_ip_target=192.0.2.1,192.0.2.2,192.0.2.3\n');
+    expect(await h.run('set', 'bond0', 'arp_ip_target=-192.0.2.1')).toBe(EXIT_OK);
+    expect(h.kernel.get('bond0')!.options['arp_ip_target']).toEqual(['192.0.2.2', '192.0.2.3']);
+  });
+
+  it('set: removing an address that is not listed is bad input and writes nothing', async () => {
+    const h = harness({ bonds: [bond('bond0', 'active-backup', { options: { arp_interval: 1000, arp_ip_target: ['192.0.2.1'] } })] });
+    expect(await h.run('set', 'bond0', 'arp_ip_target=-192.0.2.9')).toBe(EXIT_USAGE);
+    expect(h.stderr).toBe('bondctl: arp_ip_target: 192.0.2.9 is not in the list (192.0.2.1); nothing to remove\n');
+    expect(h.backends.get('sysfs')!.calls.some((c) => c[0] === 'setOptions')).toBe(false);
+    expect(await h.run('set', 'bond0', 'arp_ip_target=+192.0.2.300')).toBe(EXIT_USAGE);
+    expect(await h.run('set', 'bond0', 'arp_ip_target=+192.0.2.2', 'arp_ip_target=192.0.2.3')).toBe(EXIT_USAGE);
+    expect(h.stderr).toMatch(/arp_ip_target is given twice/);
+  });
+
+  it('create: +addr is the list itself; -addr has nothing to remove from', async () => {
+    const h = harness();
+    expect(await h.run('create', 'bond0', 'arp_interval=1000', 'arp_ip_target=+192.0.2.1,192.0.2.2')).toBe(EXIT_OK);
+    expect(h.backends.get('sysfs')!.calls[0]).toEqual(['createBond', 'bond0', 'balance-rr', { arp_interval: 1000, arp_ip_target: ['192.0.2.1', '192.0.2.2'] }]);
+    expect(await h.run('create', 'bond1', 'arp_interval=1000', 'arp_ip_target=-192.0.2.1')).toBe(EXIT_USAGE);
+    expect(h.stderr).toMatch(/a new bond has no arp_ip_target to remove from/);
+  });
+
   it('set --slave on an interface that is not a slave', async () => {
     const h = harness({ bonds: [bond('bond0', 'active-backup', { slaves: [slave('eth0')] })] });
     expect(await h.run('set', 'bond0', '--slave', 'eth5', 'queue_id=2')).toBe(EXIT_FAILURE);

@@ -14,12 +14,14 @@ import { CommandFailed, UsageError } from '../exit-codes.js';
 import { optionHelp, showValue } from '../render.js';
 import {
   BACKEND_NAMES,
+  applyListEdit,
   chooseBackend,
   ifnameArg,
   ifnameListArg,
   parseAssignments,
   toRecord,
   type Args,
+  type ListEdit,
   type Context,
   type Runner,
 } from './common.js';
@@ -134,14 +136,20 @@ export async function release(a: Args, ctx: Context): Promise<void> {
 export async function set(a: Args, ctx: Context): Promise<void> {
   const bond = ifnameArg(a['bond'], 'bond');
   const slave = a['slave'] !== undefined ? ifnameArg(a['slave'], '--slave') : undefined;
-  const given = parseAssignments((a['options'] as unknown[]) ?? [], slave ? 'slave' : 'bond');
-  if (given.size === 0) throw new UsageError(`give at least one <option>=<value> to set (see bondctl set --help)`);
-  const backendName = chooseBackend(a['backend'], given.keys());
+  const edits = new Map<BondOption, ListEdit>();
+  const given = parseAssignments((a['options'] as unknown[]) ?? [], slave ? 'slave' : 'bond', edits);
+  if (given.size + edits.size === 0) throw new UsageError(`give at least one <option>=<value> to set (see bondctl set --help)`);
+  const backendName = chooseBackend(a['backend'], [...given.keys(), ...edits.keys()]);
 
-  // Reading is harmless; it tells the mode (and miimon) the table's rules depend on.
+  // Reading is harmless; it tells the mode (and miimon) the table's rules depend on, and the
+  // lists that +addr / -addr change.
   const backend = await ctx.backend(backendName);
   const before = await backend.readBond(bond);
   if (!before) throw new CommandFailed(`${bond}: no such bond`);
+  for (const [option, edit] of edits) {
+    const current = before.options[option.name];
+    given.set(option, applyListEdit(option, Array.isArray(current) ? current : [], edit));
+  }
 
   if (slave) {
     if (!before.slaves.some((s) => s.name === slave)) {
@@ -239,6 +247,7 @@ export function register(y: Argv, run: Runner): Argv {
           .option('slave', { type: 'string', describe: 'set per-slave options of this slave instead' })
           .option('backend', backendOption)
           .example('$0 set bond0 miimon=100 updelay=200', '')
+          .example('$0 set bond0 arp_ip_target=+192.0.2.3', 'add to (or with -, remove from) an address list, as in sysfs')
           .example('$0 set bond0 --slave eth0 prio=10 queue_id=1', '')
           .wrap(null)
           .epilogue(`${optionHelp('bond')}\n\n${optionHelp('slave')}`),

@@ -158,7 +158,26 @@ export type OptionScope = 'bond' | 'slave';
  * for '_', accepted), values checked by parseOptionValue(). Returns canonical name → canonical
  * value, in the order given.
  */
-export function parseAssignments(args: readonly unknown[], scope: OptionScope): Map<BondOption, OptionValue> {
+/**
+ * A relative change to an address-list option, written as in sysfs: `arp_ip_target=+192.0.2.3`
+ * adds, `arp_ip_target=-192.0.2.1` removes (several addresses may follow one sign, separated by
+ * commas). Only `set` can resolve it, against the list the bond has now.
+ */
+export interface ListEdit {
+  sign: '+' | '-';
+  items: string[];
+}
+
+function isListOption(option: BondOption): boolean {
+  return option.kind === 'ipv4-list' || option.kind === 'ipv6-list';
+}
+
+/**
+ * `name=value` arguments, checked against the option table. With `edits`, list options written
+ * `+addr` or `-addr` go there instead (validated, not yet resolved); without it, `+addr` is just
+ * the list (a new bond has none to add to) and `-addr` is bad input.
+ */
+export function parseAssignments(args: readonly unknown[], scope: OptionScope, edits?: Map<BondOption, ListEdit>): Map<BondOption, OptionValue> {
   const out = new Map<BondOption, OptionValue>();
   for (const raw of args) {
     const arg = String(raw);
@@ -181,14 +200,30 @@ export function parseAssignments(args: readonly unknown[], scope: OptionScope): 
           : `${other.name} is a bond option, not a slave option; drop --slave to set it on the bond`,
       );
     }
-    if (out.has(found)) throw new UsageError(`${found.name} is given twice`);
+    if (out.has(found) || edits?.has(found)) throw new UsageError(`${found.name} is given twice`);
+    const sign = isListOption(found) && (value.startsWith('+') || value.startsWith('-')) ? (value[0] as '+' | '-') : undefined;
     try {
-      out.set(found, parseOptionValue(found, value));
+      if (sign && edits) {
+        edits.set(found, { sign, items: parseOptionValue(found, value.slice(1)) as string[] });
+        continue;
+      }
+      if (sign === '-') throw new Error(`a new bond has no ${found.name} to remove from; list the addresses it should have`);
+      out.set(found, parseOptionValue(found, sign ? value.slice(1) : value));
     } catch (error) {
       throw new UsageError(`"${arg}": ${(error as Error).message}`);
     }
   }
   return out;
+}
+
+/** The list `current` after `edit`; removing an address that is not there is bad input. */
+export function applyListEdit(option: BondOption, current: readonly string[], edit: ListEdit): string[] {
+  if (edit.sign === '+') return [...current, ...edit.items.filter((item) => !current.includes(item))];
+  const missing = edit.items.filter((item) => !current.includes(item));
+  if (missing.length) {
+    throw new UsageError(`${option.name}: ${missing.join(', ')} is not in the list (${current.length ? current.join(', ') : 'empty'}); nothing to remove`);
+  }
+  return current.filter((item) => !edit.items.includes(item));
 }
 
 function example(option: BondOption): string {
