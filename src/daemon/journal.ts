@@ -1,8 +1,13 @@
 /**
  * The event journal: timestamped bond events (failovers, carrier changes, drift, applies), kept
  * in memory and appended to a JSON-lines file under the state directory so history survives a
- * restart. Bounded: the file is rewritten with the newest `limit` entries when it grows past
- * twice that, and memory never holds more than `limit`.
+ * restart. Bounded: the file is rewritten with the kept entries when it grows past twice `limit`,
+ * and memory never holds more than `limit`.
+ *
+ * What is dropped first: link churn (carrier, MII and slave-state changes) may fill at most half
+ * of the journal once it is full. A slave that never settles (an ARP-monitored bond whose targets
+ * do not answer flips its slave every arp_interval, forever) then only pushes out older churn,
+ * never the failovers, drift and applies an operator comes back for.
  */
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -46,11 +51,15 @@ export interface JournalOptions {
   limit?: number;
 }
 
+/** Link-level churn: plentiful while a link flaps, and worth less than what it leads to. */
+const LINK_CHURN: ReadonlySet<JournalKind> = new Set<JournalKind>(['carrier', 'slave-mii', 'slave-state']);
+
 export class Journal {
   readonly #file: string | undefined;
   readonly #limit: number;
   #entries: JournalEntry[] = [];
   #seq = 0;
+  #churn = 0;
   #linesInFile = 0;
   #writing: Promise<void> = Promise.resolve();
   readonly #listeners = new Set<(e: JournalEntry) => void>();
@@ -78,7 +87,8 @@ export class Journal {
           /* a line cut by a crash mid-write */
         }
       }
-      journal.#entries = journal.#entries.slice(-journal.#limit);
+      journal.#churn = journal.#entries.filter((e) => LINK_CHURN.has(e.kind)).length;
+      journal.#trim();
       journal.#seq = journal.#entries.reduce((max, e) => Math.max(max, e.seq ?? 0), 0);
     }
     return journal;
@@ -91,7 +101,8 @@ export class Journal {
   record(entry: Omit<JournalEntry, 't' | 'seq'> & { t?: number }): JournalEntry {
     const full: JournalEntry = { ...entry, t: entry.t ?? performance.timeOrigin + performance.now(), seq: ++this.#seq };
     this.#entries.push(full);
-    if (this.#entries.length > this.#limit) this.#entries.splice(0, this.#entries.length - this.#limit);
+    if (LINK_CHURN.has(full.kind)) this.#churn++;
+    this.#trim();
     for (const listener of this.#listeners) listener(full);
     if (this.#file) this.#persist(full);
     return full;
@@ -122,6 +133,15 @@ export class Journal {
   /** Resolves when everything recorded so far is on disk. */
   flush(): Promise<void> {
     return this.#writing;
+  }
+
+  /** Down to `limit` entries: the oldest churn while churn fills over half, else the oldest. */
+  #trim(): void {
+    while (this.#entries.length > this.#limit) {
+      const churn = this.#churn > this.#limit / 2 ? this.#entries.findIndex((e) => LINK_CHURN.has(e.kind)) : -1;
+      const [dropped] = this.#entries.splice(Math.max(churn, 0), 1);
+      if (LINK_CHURN.has(dropped!.kind)) this.#churn--;
+    }
   }
 
   #persist(entry: JournalEntry): void {

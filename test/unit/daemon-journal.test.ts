@@ -85,6 +85,24 @@ describe('Journal', () => {
     expect(reopened.list().map((e) => e.seq)).toEqual([7, 8, 9, 10, 11]);
   });
 
+  it('a link that never settles pushes out older churn, not failovers, drift or applies', async () => {
+    const file = join(dir, 'events.jsonl');
+    const j = await Journal.open({ file, limit: 6 });
+    j.record({ kind: 'apply', message: 'apply' });
+    j.record({ kind: 'failover', bond: 'bond0', message: 'failover' });
+    for (let i = 1; i <= 20; i++) j.record({ kind: i % 2 ? 'slave-mii' : 'slave-state', bond: 'bond2', message: `churn${i}` });
+    expect(j.list().map((e) => e.message)).toEqual(['apply', 'failover', 'churn17', 'churn18', 'churn19', 'churn20']);
+    // Once churn is at most half, the oldest entry goes, whatever it is.
+    for (let i = 1; i <= 5; i++) j.record({ kind: 'drift', bond: 'bond1', message: `drift${i}` });
+    expect(j.list().map((e) => e.message)).toEqual(['churn20', 'drift1', 'drift2', 'drift3', 'drift4', 'drift5']);
+    await j.flush();
+    const reopened = await Journal.open({ file, limit: 6 });
+    expect(reopened.list().map((e) => e.message)).toEqual(['churn20', 'drift1', 'drift2', 'drift3', 'drift4', 'drift5']);
+    // Loading a file written with a larger limit applies the same rule.
+    const smaller = await Journal.open({ file, limit: 4 });
+    expect(smaller.list().map((e) => e.message)).toEqual(['drift2', 'drift3', 'drift4', 'drift5']);
+  });
+
   it('filters by time, bond, kind and count, oldest first; last() finds the newest match', async () => {
     const j = await Journal.open();
     j.record({ kind: 'carrier', bond: 'bond0', message: 'a', t: 100 });
