@@ -28,6 +28,7 @@ import {
 } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place, suggest } from './check.js';
 import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
+import { type ImportedRoute, parseRouteFile } from './ifcfg-routes.js';
 import { readModprobeFiles, type ModprobeConfig, type ModprobeOption } from './modprobe.js';
 import { DEFAULT_BACKEND, DEFAULT_DRIFT, DEFAULT_MAC_POLICY, type DesiredBond, type DesiredConfig, MTU_MAX, MTU_MIN, type SlaveSpec } from './types.js';
 
@@ -55,6 +56,9 @@ const IGNORED_KEYS = new Set([
 
 const NUMBERED = /^(IPADDR|PREFIX|NETMASK)([0-9]{1,3})$/;
 
+/** Keys of an alias file (ifcfg-bond0:1) besides its addresses: understood, not needed. */
+const ALIAS_KEYS = new Set(['ONBOOT', 'ONPARENT', 'BOOTPROTO', 'TYPE', 'GATEWAY']);
+
 /** Module parameters that are not bond options: noted, never applied per bond. */
 const MODULE_ONLY: Record<string, string> = {
   max_bonds:
@@ -67,6 +71,10 @@ const MODULE_ONLY: Record<string, string> = {
 export function isIgnoredIfcfgName(name: string): boolean {
   if (!name.startsWith('ifcfg-')) return true;
   if (name === 'ifcfg-lo') return true;
+  return isBackupName(name);
+}
+
+function isBackupName(name: string): boolean {
   return /(~|\.bak|\.orig|\.old|\.rpmnew|\.rpmorig|\.rpmsave|\.swp|\.dpkg-[a-z]+)$/.test(name);
 }
 
@@ -208,6 +216,11 @@ export async function importIfcfg(dir: string, opts: ImportOptions = {}): Promis
     throw new Error('unreachable');
   }
   const files: IfcfgFile[] = [];
+  const routeFiles = new Map<string, string>();
+  for (const n of names.filter((x) => /^route6?-[^/]+$/.test(x) && !isBackupName(x))) {
+    const text = await readFile(join(dir, n), 'utf8').catch(() => undefined);
+    if (text !== undefined) routeFiles.set(n, text);
+  }
   for (const n of names.filter((x) => !isIgnoredIfcfgName(x))) {
     const p = join(dir, n);
     let text: string;
@@ -221,10 +234,10 @@ export async function importIfcfg(dir: string, opts: ImportOptions = {}): Promis
     files.push(parseIfcfgText(text, p));
   }
   const modprobe = await readModprobeFiles(opts.modprobeFiles ?? [], diag);
-  return buildFromIfcfg(dir, files, modprobe, diag, names);
+  return buildFromIfcfg(dir, files, modprobe, diag, routeFiles);
 }
 
-function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfig, diag: Diagnostics, dirNames: string[]): ConfigResult {
+function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfig, diag: Diagnostics, routeFiles: Map<string, string>): ConfigResult {
   const get = (f: IfcfgFile, k: string) => f.entries.get(k);
 
   // Device names.
@@ -249,6 +262,7 @@ function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfi
   }
   const bonds: Device[] = [];
   const slaves: Device[] = [];
+  const aliases: Device[] = [];
   for (const d of devices) {
     const bondish = isBondFile(d.file) || referenced.has(d.name) || modprobe.aliases.has(d.name);
     const master = get(d.file, 'MASTER');
@@ -256,7 +270,11 @@ function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfi
       diag.error({ file: d.file.path, line: master.line, path: 'MASTER', message: `${d.name} is a bond and also names MASTER=${master.value}; nested bonds are not supported by bondd` });
       continue;
     }
-    if (!bondish && !master) continue; // plain interface: not ours
+    if (!bondish && !master) {
+      // An alias file (ifcfg-bond0:1) adds its addresses to its parent: collected below.
+      if (/^[^:]+:[A-Za-z0-9_]+$/.test(d.name)) aliases.push(d);
+      continue; // otherwise a plain interface: not ours
+    }
     // Relevant file: its reading problems count.
     diag.errors.push(...d.file.diag.errors);
     diag.warnings.push(...d.file.diag.warnings);
@@ -300,7 +318,8 @@ function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfi
   const desired: DesiredBond[] = [];
   const locators = new Map<DesiredBond, Locator>();
   for (const b of bonds) {
-    const built = buildBond(b, slaves, modprobe, moduleLayer, diag, dirNames);
+    const myAliases = aliases.filter((a) => a.name.split(':')[0] === b.name);
+    const built = buildBond(b, slaves, myAliases, modprobe, moduleLayer, diag, routeFiles);
     if (built) {
       desired.push(built.bond);
       locators.set(built.bond, built.at);
@@ -318,7 +337,9 @@ function buildFromIfcfg(dir: string, files: IfcfgFile[], modprobe: ModprobeConfi
   checkBondSet(desired, (b) => locators.get(b)!, diag);
   diag.throwIfFailed();
 
-  const sourceFiles = [...bonds.map((b) => b.file.path), ...slaves.map((s) => s.file.path), ...modprobe.files];
+  const bondAliases = aliases.filter((a) => bonds.some((b) => a.name.split(':')[0] === b.name));
+  const routeSources = [...routeFiles.keys()].filter((n) => bonds.some((b) => n === `route-${b.name}` || n === `route6-${b.name}`)).map((n) => join(dir, n));
+  const sourceFiles = [...bonds.map((b) => b.file.path), ...bondAliases.map((a) => a.file.path), ...slaves.map((s) => s.file.path), ...routeSources, ...modprobe.files];
   const config: DesiredConfig = { bonds: desired, source: dir, sourceFiles };
   return { config, warnings: sortProblems(diag.warnings) };
 }
@@ -444,10 +465,11 @@ function where(p: Place): string {
 function buildBond(
   b: Device,
   allSlaves: Device[],
+  aliases: Device[],
   modprobe: ModprobeConfig,
   moduleLayer: OptionLayer,
   diag: Diagnostics,
-  dirNames: string[],
+  routeFiles: Map<string, string>,
 ): { bond: DesiredBond; at: Locator } | undefined {
   const f = b.file;
   const file = f.path;
@@ -529,50 +551,67 @@ function buildBond(
     addrRefs.push(p);
     cidrs.push(c);
   };
-  const suffixes = new Set<string>();
-  for (const k of f.entries.keys()) {
-    const m = NUMBERED.exec(k);
-    if (m) suffixes.add(m[2]!);
-  }
-  for (const sfx of ['', ...[...suffixes].sort((a, c) => Number(a) - Number(c))]) {
-    const ip = e(`IPADDR${sfx}`);
-    const pfx = e(`PREFIX${sfx}`);
-    const mask = e(`NETMASK${sfx}`);
-    if (!ip) {
-      for (const stray of [pfx, mask]) {
-        if (stray) diag.warn({ ...place(stray.key), message: `${stray.key} without IPADDR${sfx}; ignored` });
+  // IPv4 addresses: IPADDR, IPADDR<n>... of the bond's file, then of its alias files
+  // (ifcfg-bond0:1), whose addresses initscripts adds to the bond itself.
+  const readIPv4 = (src: IfcfgFile, at: (k: string) => Place): void => {
+    const suffixes = new Set<string>();
+    for (const k of src.entries.keys()) {
+      const m = NUMBERED.exec(k);
+      if (m) suffixes.add(m[2]!);
+    }
+    for (const sfx of ['', ...[...suffixes].sort((a, c) => Number(a) - Number(c))]) {
+      const ip = src.entries.get(`IPADDR${sfx}`);
+      const pfx = src.entries.get(`PREFIX${sfx}`);
+      const mask = src.entries.get(`NETMASK${sfx}`);
+      if (!ip) {
+        for (const stray of [pfx, mask]) {
+          if (stray) diag.warn({ ...at(stray.key), message: `${stray.key} without IPADDR${sfx}; ignored` });
+        }
+        continue;
       }
-      continue;
+      const v4 = parseIPv4(ip.value);
+      if (v4 === undefined) {
+        diag.error({ ...at(ip.key), message: `'${ip.value}' is not a valid IPv4 address (dotted quad such as 192.0.2.10)` });
+        continue;
+      }
+      let prefix: number | undefined;
+      let prefixBad = false;
+      if (pfx) {
+        if (!/^[0-9]{1,2}$/.test(pfx.value) || Number(pfx.value) > 32) {
+          diag.error({ ...at(pfx.key), message: `'${pfx.value}' is not a prefix length (valid: 0..32)` });
+          prefixBad = true;
+        } else prefix = Number(pfx.value);
+      }
+      if (mask) {
+        const mp = netmaskToPrefix(mask.value);
+        if (mp === undefined) {
+          const what = parseIPv4(mask.value) === undefined ? 'is not a dotted-quad netmask' : 'is not a netmask: its one bits are not contiguous';
+          diag.error({ ...at(mask.key), message: `'${mask.value}' ${what} (e.g. 255.255.255.0 = /24, or use PREFIX${sfx}=24)` });
+          prefixBad = true;
+        } else if (prefix !== undefined && mp !== prefix) {
+          diag.warn({ ...at(mask.key), message: `${mask.key}=${mask.value} (/${mp}) disagrees with ${pfx!.key}=${prefix}; PREFIX wins, as in initscripts` });
+        } else if (prefix === undefined && !prefixBad) prefix = mp;
+      }
+      if (prefixBad) continue;
+      if (prefix === undefined) {
+        prefix = classfulPrefix(v4);
+        diag.warn({ ...at(ip.key), message: `no PREFIX${sfx} or NETMASK${sfx}; using the classful /${prefix} that initscripts' ipcalc would pick. Write PREFIX${sfx}=${prefix} to make it explicit` });
+      }
+      addAddress({ family: 4, addr: v4, prefix, text: `${formatIPv4(v4)}/${prefix}` }, at(ip.key));
     }
-    const v4 = parseIPv4(ip.value);
-    if (v4 === undefined) {
-      diag.error({ ...place(ip.key), message: `'${ip.value}' is not a valid IPv4 address (dotted quad such as 192.0.2.10)` });
-      continue;
+  };
+  readIPv4(f, place);
+  for (const a of [...aliases].sort((x, y) => (x.file.path < y.file.path ? -1 : 1))) {
+    const at = (k: string): Place => ({ file: a.file.path, line: a.file.entries.get(k)?.line ?? a.nameLine, path: k });
+    diag.errors.push(...a.file.diag.errors);
+    diag.warnings.push(...a.file.diag.warnings);
+    if (!a.file.entries.has('IPADDR')) diag.warn({ ...at('IPADDR'), message: `alias ${a.name} has no IPADDR; nothing to import` });
+    for (const k of a.file.entries.keys()) {
+      if (!/^(DEVICE|IPADDR|PREFIX|NETMASK)$/.test(k) && !NUMBERED.test(k) && !ALIAS_KEYS.has(k) && !IGNORED_KEYS.has(k)) {
+        diag.warn({ ...at(k), message: `${k} in the alias file ${a.name} is ignored (an alias only adds addresses to ${b.name})` });
+      }
     }
-    let prefix: number | undefined;
-    let prefixBad = false;
-    if (pfx) {
-      if (!/^[0-9]{1,2}$/.test(pfx.value) || Number(pfx.value) > 32) {
-        diag.error({ ...place(pfx.key), message: `'${pfx.value}' is not a prefix length (valid: 0..32)` });
-        prefixBad = true;
-      } else prefix = Number(pfx.value);
-    }
-    if (mask) {
-      const mp = netmaskToPrefix(mask.value);
-      if (mp === undefined) {
-        const what = parseIPv4(mask.value) === undefined ? 'is not a dotted-quad netmask' : 'is not a netmask: its one bits are not contiguous';
-        diag.error({ ...place(mask.key), message: `'${mask.value}' ${what} (e.g. 255.255.255.0 = /24, or use PREFIX${sfx}=24)` });
-        prefixBad = true;
-      } else if (prefix !== undefined && mp !== prefix) {
-        diag.warn({ ...place(mask.key), message: `${mask.key}=${mask.value} (/${mp}) disagrees with ${pfx!.key}=${prefix}; PREFIX wins, as in initscripts` });
-      } else if (prefix === undefined && !prefixBad) prefix = mp;
-    }
-    if (prefixBad) continue;
-    if (prefix === undefined) {
-      prefix = classfulPrefix(v4);
-      diag.warn({ ...place(ip.key), message: `no PREFIX${sfx} or NETMASK${sfx}; using the classful /${prefix} that initscripts' ipcalc would pick. Write PREFIX${sfx}=${prefix} to make it explicit` });
-    }
-    addAddress({ family: 4, addr: v4, prefix, text: `${formatIPv4(v4)}/${prefix}` }, place(ip.key));
+    readIPv4(a.file, at);
   }
 
   const ipv6init = e('IPV6INIT');
@@ -677,12 +716,13 @@ function buildBond(
     diag.warn({ file, line: b.nameLine, path: 'DEVICE', message: `${b.name} has no slaves (no ifcfg file has MASTER=${b.name}); it will come up without carrier` });
   }
 
-  // Routes are kept in route-<dev> files, which this importer does not read.
-  for (const r of [`route-${b.name}`, `route6-${b.name}`]) {
-    if (dirNames.includes(r)) {
-      diag.warn({ file: join(file, '..', r), line: 0, path: '', message: `static routes in ${r} are not imported; add them under routes: in bondd.yaml` });
-    }
+  // Static routes: route-<bond> (IPv4) and route6-<bond> (IPv6) beside the ifcfg files.
+  const imported: ImportedRoute[] = [];
+  for (const [name, family] of [[`route-${b.name}`, 4], [`route6-${b.name}`, 6]] as const) {
+    const text = routeFiles.get(name);
+    if (text !== undefined) imported.push(...parseRouteFile(text, join(file, '..', name), family, b.name, diag));
   }
+  const routes = imported.map((r) => r.route);
 
   // A bond whose own fields failed is not built; its problems are already listed, and checks on
   // a half-built bond would only repeat them in other words.
@@ -696,7 +736,7 @@ function buildBond(
     ...(primary !== undefined ? { primary } : {}),
     addresses,
     ...(gateway ? { gateway } : {}),
-    routes: [],
+    routes,
     ...(mtu !== undefined ? { mtu } : {}),
     macAddress,
     backend: DEFAULT_BACKEND,
@@ -713,6 +753,8 @@ function buildBond(
     if (m) return merged.get(m[1]!)?.place ?? { file, line: bo?.line ?? b.nameLine, path: `BONDING_OPTS.${m[1]}` };
     if (ref === 'gateway.v4') return place('GATEWAY');
     if (ref === 'gateway.v6') return place('IPV6_DEFAULTGW');
+    m = /^routes\[(\d+)\]/.exec(ref);
+    if (m && imported[Number(m[1])]) return imported[Number(m[1])]!.place;
     m = /^addresses\[(\d+)\]$/.exec(ref);
     if (m) return addrRefs[Number(m[1])] ?? place('IPADDR');
     m = /^slaves\[(\d+)\](?:\.(.+))?$/.exec(ref);

@@ -291,6 +291,100 @@ describe('addresses, gateways, flags', () => {
   });
 });
 
+describe('alias files and static routes', () => {
+  it('an alias file (ifcfg-bond0:1) adds its addresses to the bond; a VLAN or plain NIC is not ours', async () => {
+    const dir = await tree({
+      'ifcfg-bond0': 'DEVICE=bond0\nIPADDR=192.0.2.10\nPREFIX=24\nBONDING_OPTS="mode=1 miimon=100"\n',
+      'ifcfg-bond0:1': 'DEVICE=bond0:1\nIPADDR=192.0.2.20\nNETMASK=255.255.255.0\nONBOOT=yes\nMTU=9000\n',
+      'ifcfg-bond0:db': 'DEVICE=bond0:db\nIPADDR1=198.51.100.5\nPREFIX1=25\n',
+      'ifcfg-eth9:1': 'DEVICE=eth9:1\nIPADDR=203.0.113.9\nPREFIX=24\n',
+      'ifcfg-eth0': slave('eth0'),
+    });
+    const r = await importIfcfg(dir);
+    expect(bond(r).addresses).toEqual(['192.0.2.10/24', '192.0.2.20/24', '198.51.100.5/25']);
+    warningAt(r.warnings, 'ifcfg-bond0:1', 5, 'MTU', 'MTU in the alias file bond0:1 is ignored');
+    warningAt(r.warnings, 'ifcfg-bond0:db', 1, 'IPADDR', 'alias bond0:db has no IPADDR');
+    expect(r.config.sourceFiles!.map((f) => f.slice(dir.length + 1))).toEqual(['ifcfg-bond0', 'ifcfg-bond0:1', 'ifcfg-bond0:db', 'ifcfg-eth0']);
+  });
+
+  it('a bad address in an alias file is an error naming that file and line', async () => {
+    const dir = await tree({
+      'ifcfg-bond0': 'DEVICE=bond0\nIPADDR=192.0.2.10\nPREFIX=24\nBONDING_OPTS="mode=1 miimon=100"\n',
+      'ifcfg-bond0:1': 'DEVICE=bond0:1\nIPADDR=192.0.2.300\n',
+      'ifcfg-eth0': slave('eth0'),
+    });
+    const err = await importIfcfg(dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}: ${p.path}`)).toEqual(['ifcfg-bond0:1:2: IPADDR']);
+  });
+
+  it('route-<bond> in both formats and route6-<bond> become routes', async () => {
+    const dir = await tree({
+      'ifcfg-bond0': 'DEVICE=bond0\nIPADDR=192.0.2.10\nPREFIX=24\nIPV6INIT=yes\nIPV6ADDR=2001:db8::10/64\nBONDING_OPTS="mode=1 miimon=100"\n',
+      'ifcfg-eth0': slave('eth0'),
+      'ifcfg-bond1': 'DEVICE=bond1\nIPADDR=203.0.113.10\nPREFIX=24\nBONDING_OPTS="mode=1 miimon=100"\n',
+      'ifcfg-eth1': slave('eth1', 'bond1'),
+      'route-bond0': '# static routes\n198.51.100.0/24 via 192.0.2.1 dev bond0\n203.0.113.128/25 via 192.0.2.2 metric 20\n192.0.2.128/32 dev bond0\n',
+      'route6-bond0': '2001:db8:1::/48 via 2001:db8::1 metric 1024\ndefault via 2001:db8::fe\n',
+      'route-bond1': 'ADDRESS0=198.51.100.0\nNETMASK0=255.255.255.128\nGATEWAY0=203.0.113.1\nADDRESS1="198.51.100.128"\nNETMASK1=255.255.255.128\nGATEWAY1=203.0.113.2\nMETRIC1=5\nADDRESS3=192.0.2.0\n',
+      'route-bond0.bak': 'garbage\n',
+    });
+    const r = await importIfcfg(dir);
+    expect(bond(r).routes).toEqual([
+      { to: '198.51.100.0/24', via: '192.0.2.1' },
+      { to: '203.0.113.128/25', via: '192.0.2.2', metric: 20 },
+      { to: '192.0.2.128/32' },
+      { to: '2001:db8:1::/48', via: '2001:db8::1', metric: 1024 },
+      { to: '::/0', via: '2001:db8::fe' },
+    ]);
+    expect(bond(r, 'bond1').routes).toEqual([
+      { to: '198.51.100.0/25', via: '203.0.113.1' },
+      { to: '198.51.100.128/25', via: '203.0.113.2', metric: 5 },
+    ]);
+    warningAt(r.warnings, 'route-bond1', 8, 'ADDRESS3', 'stops at the first missing number');
+    expect(r.warnings.some((w) => w.message.includes('not imported'))).toBe(false);
+  });
+
+  it('route lines bondd can not express, host bits and next hops outside the subnet are errors with file and line', async () => {
+    const dir = await tree({
+      'ifcfg-bond0': 'DEVICE=bond0\nIPADDR=192.0.2.10\nPREFIX=24\nBONDING_OPTS="mode=1 miimon=100"\n',
+      'ifcfg-eth0': slave('eth0'),
+      'route-bond0': [
+        '198.51.100.0/24 via 192.0.2.1 table 100',
+        '198.51.100.7/24 via 192.0.2.1',
+        '203.0.113.0/24 via 192.0.2.1 dev eth7',
+        'default',
+        '2001:db8::/32 via 192.0.2.1',
+        '',
+      ].join('\n'),
+      'route6-bond0': '2001:db8::/32 via 192.0.2.1\n',
+    });
+    const err = await importIfcfg(dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}: ${p.message}`);
+    expect(problems).toEqual([
+      expect.stringMatching(/^route-bond0:1: .*'table' is not supported/),
+      expect.stringMatching(/^route-bond0:2: 198.51.100.7\/24 has host bits set/),
+      expect.stringMatching(/^route-bond0:3: .*only routes through bond0/),
+      expect.stringMatching(/^route-bond0:4: .*a default route needs via/),
+      expect.stringMatching(/^route-bond0:5: .*is IPv6, but route-bond0 holds IPv4 routes/),
+      expect.stringMatching(/^route6-bond0:1: .*next hop 192.0.2.1 is IPv4, the route is IPv6/),
+    ]);
+  });
+
+  it('a next hop outside the bond subnets is an error at the route line', async () => {
+    const dir = await tree({
+      'ifcfg-bond0': 'DEVICE=bond0\nIPADDR=192.0.2.10\nPREFIX=24\nBONDING_OPTS="mode=1 miimon=100"\n',
+      'ifcfg-eth0': slave('eth0'),
+      'route-bond0': '198.51.100.0/24 via 192.0.2.1\n203.0.113.0/24 via 198.51.100.1\n',
+    });
+    const err = await importIfcfg(dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}: ${p.message}`);
+    expect(problems).toEqual([expect.stringMatching(/^route-bond0:2: next hop 198.51.100.1 is outside the bond's IPv4 subnets/)]);
+  });
+});
+
 describe('reader details', () => {
   it('skips backups and loopback', () => {
     for (const n of ['ifcfg-eth0~', 'ifcfg-eth0.bak', 'ifcfg-eth0.rpmsave', 'ifcfg-eth0.rpmnew', 'ifcfg-eth0.orig', 'ifcfg-eth0.old', 'ifcfg-lo', 'route-bond0']) {
