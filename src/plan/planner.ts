@@ -271,19 +271,40 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
 
   // Addresses and routes (never removes addresses it did not configure: VIPs, DHCP and
   // keepalived addresses on a bond are common and are not bondd's to take away).
-  const haveAddresses = host.addresses.get(bond) ?? [];
+  //
+  // Taking an up bond down for a change makes the kernel drop what hangs on it: every IPv4 route
+  // through it (fib_sync_down_dev on NETDEV_DOWN) and, unless keep_addr_on_down is set, its IPv6
+  // addresses and routes (addrconf_ifdown). Whatever was there, configured or not, is put back
+  // once the bond is up again (adds replace, so one that survived is harmless).
+  const observedAddresses = host.addresses.get(bond) ?? [];
+  const observedRoutes = host.routes.get(bond) ?? [];
+  const cycled = desired.up && observed?.up === true && out.early.some((s) => s.op === 'set-down');
+  const haveAddresses = cycled ? observedAddresses.filter((a) => !a.includes(':')) : observedAddresses;
+  const haveRoutes = cycled ? [] : observedRoutes;
   for (const address of desired.addresses) {
-    if (!haveAddresses.includes(address)) step(out.late, { op: 'add-address', address }, 'none', `address ${address} is configured`);
+    if (!haveAddresses.includes(address)) step(out.late, { op: 'add-address', address }, 'none', `address ${address} is configured${observedAddresses.includes(address) ? restoring(bond) : ''}`);
   }
-  const haveRoutes = host.routes.get(bond) ?? [];
+  for (const address of observedAddresses) {
+    if (!haveAddresses.includes(address) && !desired.addresses.includes(address)) step(out.late, { op: 'add-address', address }, 'none', `address ${address} was there${restoring(bond)}`);
+  }
+  const sameRoute = (a: RouteSpec, b: RouteSpec): boolean => a.to === b.to && (a.via ?? '') === (b.via ?? '') && (b.metric === undefined || a.metric === b.metric);
   const wantRoutes: RouteSpec[] = [...desired.routes];
   if (desired.gateway?.v4) wantRoutes.unshift({ to: '0.0.0.0/0', via: desired.gateway.v4 });
   if (desired.gateway?.v6) wantRoutes.unshift({ to: '::/0', via: desired.gateway.v6 });
   for (const route of wantRoutes) {
-    const present = haveRoutes.some((r) => r.to === route.to && (r.via ?? '') === (route.via ?? '') && (route.metric === undefined || r.metric === route.metric));
-    if (!present) step(out.late, { op: 'add-route', route }, 'none', `route ${route.to}${route.via ? ` via ${route.via}` : ''} is configured`);
+    const present = haveRoutes.some((r) => sameRoute(r, route));
+    if (!present) step(out.late, { op: 'add-route', route }, 'none', `route ${route.to}${route.via ? ` via ${route.via}` : ''} is configured${observedRoutes.some((r) => sameRoute(r, route)) ? restoring(bond) : ''}`);
+  }
+  if (cycled) {
+    for (const route of observedRoutes) {
+      if (!wantRoutes.some((w) => sameRoute(route, w))) step(out.late, { op: 'add-route', route }, 'none', `route ${route.to}${route.via ? ` via ${route.via}` : ''} was there${restoring(bond)}`);
+    }
   }
   return out;
+}
+
+function restoring(bond: string): string {
+  return ` (the kernel drops it while ${bond} is down)`;
 }
 
 export function plan(config: Pick<DesiredConfig, 'bonds'>, host: ObservedHost): Plan {

@@ -186,3 +186,52 @@ describe.skipIf(!canRun)('executor: a failure midway through an apply restores t
     });
   }
 });
+
+describe.skipIf(!canRun)('executor: a change that takes the bond down keeps what hangs on it', () => {
+  let topo: Topology;
+  let host: KernelHost;
+
+  beforeAll(async () => {
+    await runCommand('modprobe', ['bonding', 'max_bonds=0']).catch(() => undefined);
+    topo = await useTopology({ nics: 2 });
+    host = KernelHost.open({ netnsPath: topo.host.path });
+  });
+
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('lacp_rate on an up 802.3ad bond: IPv4 routes and IPv6 addresses the kernel drops on down come back, configured or not', async () => {
+    const base = {
+      mode: '802.3ad' as const,
+      slaves: ['eth0', 'eth1'],
+      addresses: ['192.0.2.10/24', '2001:db8::10/64'],
+      gateway: { v4: '192.0.2.1', v6: '2001:db8::1' },
+      routes: [{ to: '198.51.100.0/24', via: '192.0.2.1' }],
+    };
+    await apply(config(bond({ ...base, options: { miimon: 100, lacp_rate: 'slow' } }, 'sysfs')), host);
+    // What another tool put there: a service address and a route bondd was never told about.
+    await topo.host.ip('address', 'add', '2001:db8::99/64', 'dev', 'bond0', 'nodad');
+    await topo.host.ip('route', 'add', '203.0.113.0/24', 'via', '192.0.2.254', 'dev', 'bond0', 'metric', '50');
+    await waitFor(async () => !JSON.stringify(await topo.host.ipJson('-6', 'address', 'show', 'dev', 'bond0')).includes('tentative'), 'IPv6 DAD on bond0', 10_000, 100);
+    const before = await hostState(topo.host);
+
+    const fast = config(bond({ ...base, options: { miimon: 100, lacp_rate: 'fast' } }, 'sysfs'));
+    const steps = plan(fast, await host.observe()).steps;
+    expect(steps.map(describeStep).slice(0, 3)).toEqual(['set bond0 down', 'set bond0 lacp_rate=fast', 'set bond0 up']);
+    const result = await apply(fast, host);
+    expect(result.executed.length).toBe(steps.length);
+    expect(plan(fast, await host.observe()).steps).toEqual([]);
+    expect(await readSysfs(topo.host, '/sys/class/net/bond0/bonding/lacp_rate')).toMatch(/^fast 1/);
+
+    // Routes carry "linkdown" until the bond has carrier again: give the aggregator a moment.
+    let after = await hostState(topo.host);
+    const deadline = Date.now() + 10_000;
+    while (JSON.stringify([after.addresses, after.routes]) !== JSON.stringify([before.addresses, before.routes]) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await hostState(topo.host);
+    }
+    expect(after.addresses).toEqual(before.addresses);
+    expect(after.routes).toEqual(before.routes);
+  }, 180_000);
+});

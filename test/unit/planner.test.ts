@@ -44,6 +44,38 @@ function host(bond?: ObservedBond, extra: ObservedInterface[] = []): ObservedHos
 const ops = (p: ReturnType<typeof plan>) => p.steps.map((s) => describeStep(s));
 
 describe('planner', () => {
+  it('a change that takes an up bond down puts back the routes and IPv6 addresses the kernel drops then, configured or not', () => {
+    const d = desired({
+      mode: '802.3ad',
+      options: { miimon: 100, lacp_rate: 'fast' },
+      addresses: ['192.0.2.10/24', '2001:db8::10/64'],
+      gateway: { v4: '192.0.2.1' },
+      routes: [{ to: '198.51.100.0/24', via: '192.0.2.1' }],
+    });
+    const h = host(observedBond({ mode: '802.3ad', options: { miimon: 100, lacp_rate: 'slow' }, activeSlave: null }));
+    // A VIP and a route some other tool added, next to what bondd configured.
+    h.addresses.set('bond0', ['192.0.2.10/24', '2001:db8::10/64', '2001:db8::99/64']);
+    h.routes.set('bond0', [{ to: '0.0.0.0/0', via: '192.0.2.1' }, { to: '198.51.100.0/24', via: '192.0.2.1' }, { to: '203.0.113.0/24', via: '192.0.2.254', metric: 50 }]);
+    const p = plan({ bonds: [d] }, h);
+    expect(ops(p)).toEqual([
+      'set bond0 down',
+      'set bond0 lacp_rate=fast',
+      'set bond0 up',
+      'add address 2001:db8::10/64 to bond0',
+      'add address 2001:db8::99/64 to bond0',
+      'add route 0.0.0.0/0 via 192.0.2.1 dev bond0',
+      'add route 198.51.100.0/24 via 192.0.2.1 dev bond0',
+      'add route 203.0.113.0/24 via 192.0.2.254 metric 50 dev bond0',
+    ]);
+    expect(p.steps.slice(3).every((s) => s.impact === 'none' && s.reason.endsWith('(the kernel drops it while bond0 is down)'))).toBe(true);
+
+    // Without the down cycle nothing is re-added, and a bond configured down is simply taken down.
+    h.bonds.set('bond0', observedBond({ mode: '802.3ad', options: { miimon: 100, lacp_rate: 'fast' }, activeSlave: null }));
+    expect(ops(plan({ bonds: [d] }, h))).toEqual([]);
+    h.bonds.set('bond0', observedBond({ mode: '802.3ad', options: { miimon: 100, lacp_rate: 'slow' }, activeSlave: null }));
+    expect(ops(plan({ bonds: [{ ...d, up: false }] }, h))).toEqual(['set bond0 down', 'set bond0 lacp_rate=fast']);
+  });
+
   it('builds a new bond in kernel order: create with options, enslave, up, address, gateway', () => {
     const p = plan({ bonds: [desired({ gateway: { v4: '192.0.2.1' }, primary: 'eth0' })] }, host());
     expect(ops(p)).toEqual([
