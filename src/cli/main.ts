@@ -110,7 +110,7 @@ async function buildParser(args: readonly string[], runner: Runner): Promise<Arg
   y = y.command((await import('./commands/drill.js')).drillCommand as never);
   // The import command (src/cli/commands/import.ts) loads the YAML and ifcfg modules: only then.
   if (args[0] === 'import') y = y.command((await import('./commands/import.js')).importCommand as never);
-  else y = y.command('import <format> <dir>', 'convert classic configuration (ifcfg network-scripts + modprobe options) to bondd.yaml');
+  else y = y.command('import <format> [path]', 'convert classic configuration (ifcfg network-scripts + modprobe options, or Debian /etc/network/interfaces) to bondd.yaml');
   return y;
 }
 

@@ -106,7 +106,8 @@ function keyValueRoutes(lines: { text: string; line: number }[], file: string, d
   return out;
 }
 
-function ipRouteLine(text: string, place: Place, family: 4 | 6, dev: string, diag: Diagnostics): ImportedRoute | undefined {
+/** One route in `ip route add` argument form (destination first, `dev` must be `dev` if given). */
+export function ipRouteLine(text: string, place: Place, family: 4 | 6, dev: string, diag: Diagnostics): ImportedRoute | undefined {
   const words = text.split(/\s+/);
   const fail = (message: string): undefined => {
     diag.error({ ...place, message: `'${text}': ${message}` });

@@ -1,8 +1,10 @@
 /**
- * One entry point for the daemon and the CLI: bondd.yaml by default, or an ifcfg directory
- * (import/migration path). Both give the same ConfigResult or throw ConfigError.
+ * One entry point for the daemon and the CLI: bondd.yaml by default, or classic configuration
+ * (import/migration path): an ifcfg directory, or a Debian interfaces file. All give the same
+ * ConfigResult or throw ConfigError.
  */
 import { importIfcfg } from './ifcfg.js';
+import { importInterfaces } from './interfaces.js';
 import { defaultModprobeFiles } from './modprobe.js';
 import { DEFAULT_CONFIG_FILE } from './types.js';
 import { loadYamlConfig } from './yaml.js';
@@ -22,9 +24,14 @@ export type LoadOptions =
        * that exist. Pass [] to ignore modprobe configuration.
        */
       modprobeFiles?: string[];
+    }
+  | {
+      /** Debian ifupdown file with bond-* options, e.g. /etc/network/interfaces. */
+      interfacesFile: string;
     };
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<ConfigResult> {
+  if ('interfacesFile' in opts) return importInterfaces(opts.interfacesFile);
   if ('ifcfgDir' in opts) {
     const modprobeFiles = opts.modprobeFiles ?? (await defaultModprobeFiles());
     return importIfcfg(opts.ifcfgDir, { modprobeFiles });

@@ -4,6 +4,7 @@
  *
  *   bondd [--config FILE]                      bondd.yaml (default /etc/bondd/bondd.yaml)
  *   bondd --ifcfg DIR [--modprobe FILE...]     the classic network-scripts format
+ *   bondd --interfaces FILE                    Debian's /etc/network/interfaces (bond-* options)
  *   bondd --check [...]                        validate and print the plan; touch nothing
  *   bondd ... --metrics-listen 127.0.0.1:PORT  Prometheus /metrics (docs/metrics.md); off by default
  *   bondd ... --metrics-textfile FILE.prom     the same for node_exporter's textfile collector
@@ -26,10 +27,12 @@ const EXIT_USAGE = 2;
 async function main(): Promise<number> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName('bondd')
-    .usage('$0 [--config FILE | --ifcfg DIR [--modprobe FILE...]] [--check]\n\nKeeps the kernel\'s bonds matching the configuration and records every failover.')
+    .usage('$0 [--config FILE | --ifcfg DIR [--modprobe FILE...] | --interfaces FILE] [--check]\n\nKeeps the kernel\'s bonds matching the configuration and records every failover.')
     .option('config', { alias: 'c', type: 'string', describe: 'bondd.yaml to use', default: DEFAULT_CONFIG_FILE })
     .option('ifcfg', { type: 'string', describe: 'use a directory of ifcfg-* files (RHEL network-scripts) instead of bondd.yaml' })
     .option('modprobe', { type: 'string', array: true, describe: 'modprobe option files to read with --ifcfg (default: the ones modprobe reads)' })
+    .option('interfaces', { type: 'string', describe: "use a Debian ifupdown file (/etc/network/interfaces with ifenslave's bond-* options) instead of bondd.yaml" })
+    .conflicts('ifcfg', 'interfaces')
     .option('check', { type: 'boolean', default: false, describe: 'validate the configuration, print the plan, change nothing' })
     .option('state-dir', { type: 'string', default: '/var/lib/bondd', describe: 'where the event journal is kept' })
     .option('socket', { type: 'string', default: DEFAULT_CONTROL_SOCKET, describe: 'control socket path' })
@@ -46,7 +49,12 @@ async function main(): Promise<number> {
     .parseAsync();
 
   if (argv.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(argv.netns)) throw Object.assign(new Error(`--netns: "${argv.netns}" is not a namespace name`), { usage: true });
-  const load: LoadOptions = argv.ifcfg !== undefined ? { ifcfgDir: argv.ifcfg, ...(argv.modprobe ? { modprobeFiles: argv.modprobe } : {}) } : { configFile: argv.config };
+  const load: LoadOptions =
+    argv.ifcfg !== undefined
+      ? { ifcfgDir: argv.ifcfg, ...(argv.modprobe ? { modprobeFiles: argv.modprobe } : {}) }
+      : argv.interfaces !== undefined
+        ? { interfacesFile: argv.interfaces }
+        : { configFile: argv.config };
   const netnsPath = argv.netns ? `/run/netns/${argv.netns}` : undefined;
   const usage = (flag: string, fn: () => unknown) => {
     try {

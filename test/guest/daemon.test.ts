@@ -116,6 +116,43 @@ describe.skipIf(!canRun)('bondd on the real driver', () => {
     }
   }, 240_000);
 
+  it("Debian's interfaces file (ifenslave bond-* options): bondd --interfaces builds the bond ifup would", async () => {
+    const topo = await useTopology({ nics: 2 });
+    const { dir, socket, stateDir } = await daemonDirs();
+    const { interfaces } = await writeFiles(dir, {
+      interfaces: [
+        'auto bond0',
+        'iface bond0 inet static',
+        '    address 192.0.2.10',
+        '    netmask 255.255.255.0',
+        '    bond-slaves none',
+        '    bond-mode active-backup',
+        '    bond-miimon 100',
+        '    bond-updelay 200',
+        '    bond-primary eth1',
+        '    post-up ip route add 198.51.100.0/24 via 192.0.2.254 dev bond0',
+        'iface eth0 inet manual',
+        '    bond-master bond0',
+        'iface eth1 inet manual',
+        '    bond-master bond0',
+        '',
+      ].join('\n'),
+    });
+    const d = await Bondd.start(topo.host, { args: ['--interfaces', interfaces!], socket, stateDir });
+    try {
+      expect(await bondInfo(topo.host, 'bond0')).toMatchObject({ mode: 'active-backup', miimon: 100, updelay: 200, primary: 'eth1' });
+      expect(await slavesOf(topo.host, 'bond0')).toEqual(['eth0', 'eth1']);
+      expect(await addressesOf(topo.host, 'bond0')).toEqual(['192.0.2.10/24']);
+      expect(await settledActive(topo, 'bond0', 2)).toBe('eth1');
+      const routes = await topo.host.ipJson<Array<{ dst: string; gateway?: string }>>('-4', 'route', 'show', 'dev', 'bond0');
+      expect(routes).toContainEqual(expect.objectContaining({ dst: '198.51.100.0/24', gateway: '192.0.2.254' }));
+      await waitFor(() => ping(topo), 'ping 192.0.2.254 through bond0', 30_000, 200);
+      expect((await d.call<{ steps: unknown[] }>('plan')).steps).toEqual([]);
+    } finally {
+      expect(await d.stop()).toEqual({ code: 0, signal: null });
+    }
+  }, 240_000);
+
   it('enslaves a configured slave that appears after start', async () => {
     const topo = await useTopology({ nics: 2 });
     const { dir, socket, stateDir } = await daemonDirs();
