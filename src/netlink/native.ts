@@ -29,6 +29,12 @@ export interface NlsockAddon {
   open(target: NativeTarget, protocol: number, netnsPath?: string): void;
   /** Sends one datagram to the kernel; returns the byte count. Throws with `errno` on failure. */
   send(target: NativeTarget, datagram: Buffer): number;
+  /**
+   * Delivers (through onDatagram) what is already queued on the socket, now. rtnetlink queues a
+   * request's reply inside sendmsg(), so this saves a trip through the event loop per request.
+   * Optional: test doubles may leave it out, and delivery then waits for the poll.
+   */
+  drain?(target: NativeTarget): void;
   setsockoptInt(target: NativeTarget, level: number, name: number, value: number): void;
   getsockoptInt(target: NativeTarget, level: number, name: number): number;
   /** The port id the kernel assigned at bind(). */

@@ -115,13 +115,10 @@ out:
   napi_close_handle_scope(env, scope);
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  nl_socket *s = handle->data;
-  (void)events;
-  /* When the kernel drops multicast messages it flags a socket error; epoll reports EPOLLERR,
-   * libuv stops the handle and passes a negative status. Start it again; the recvmsg() below
-   * then returns the pending error (ENOBUFS) once and the socket carries on. */
-  if (status < 0 && s->open) uv_poll_start(&s->poll, UV_READABLE, on_readable);
+static void on_readable(uv_poll_t *handle, int status, int events);
+
+/* Delivers every datagram already queued on the socket (at most 64 per call). */
+static void read_available(nl_socket *s) {
   for (int budget = 64; budget > 0 && s->open; budget--) {
     struct sockaddr_nl from;
     struct iovec iov = { s->buf, 0 };
@@ -154,6 +151,16 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     /* Only the kernel (port id 0) may talk to us; drop anything a local process sends. */
     if (from.nl_pid == 0) deliver(s, 0, s->buf, (size_t)got);
   }
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  nl_socket *s = handle->data;
+  (void)events;
+  /* When the kernel drops multicast messages it flags a socket error; epoll reports EPOLLERR,
+   * libuv stops the handle and passes a negative status. Start it again; the recvmsg() in
+   * read_available() then returns the pending error (ENOBUFS) once and the socket carries on. */
+  if (status < 0 && s->open) uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  read_available(s);
 }
 
 static void finalize_socket(napi_env env, void *data, void *hint) {
@@ -270,6 +277,18 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* rtnetlink handles a request inside sendmsg(): its reply is queued before send() returns.
+ * drain(target) reads what is queued now instead of waiting for the next poll phase of the event
+ * loop. A closed socket is not an error here (the caller may have closed it meanwhile). */
+static napi_value js_drain(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  nl_socket *s = NULL;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (napi_unwrap(env, argv[0], (void **)&s) == napi_ok && s != NULL && s->open) read_available(s);
+  return NULL;
+}
+
 static napi_value js_setsockopt(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -373,6 +392,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "drain", NULL, js_drain, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setsockoptInt", NULL, js_setsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
     { "getsockoptInt", NULL, js_getsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
     { "portid", NULL, js_portid, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -54,7 +54,7 @@ import {
 import { type NativeError, type NativeTarget, type NlsockAddon, loadNative } from './native.js';
 
 /** The part of the addon a NetlinkSocket uses. */
-export type NetlinkSocketAddon = Pick<NlsockAddon, 'open' | 'send' | 'setsockoptInt' | 'getsockoptInt' | 'portid' | 'close'>;
+export type NetlinkSocketAddon = Pick<NlsockAddon, 'open' | 'send' | 'drain' | 'setsockoptInt' | 'getsockoptInt' | 'portid' | 'close'>;
 
 /** One netlink message (struct nlmsghdr + payload). */
 export interface NetlinkMessage {
@@ -316,6 +316,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   #seq: number;
   #closed = false;
   #overruns = 0;
+  #drainQueued = false;
 
   private constructor(options: NetlinkSocketOptions) {
     super();
@@ -467,7 +468,24 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     } catch (error) {
       this.#finish(p);
       reject(asNetlinkError(error, `${requestName(type)} send`));
+      return;
     }
+    this.#queueDrain();
+  }
+
+  /**
+   * The kernel has queued the reply by the time send() returns (rtnetlink runs the request inside
+   * sendmsg). Read it once the current synchronous code is done, instead of one event-loop
+   * iteration later: a chain of dependent requests then costs no loop turns. Requests sent in the
+   * same tick share one drain; whatever is not there yet arrives through the poll as before.
+   */
+  #queueDrain(): void {
+    if (this.#drainQueued || !this.#native.drain) return;
+    this.#drainQueued = true;
+    queueMicrotask(() => {
+      this.#drainQueued = false;
+      if (!this.#closed) this.#native.drain!(this.#target);
+    });
   }
 
   #nextSeq(): number {

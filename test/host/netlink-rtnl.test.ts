@@ -22,6 +22,7 @@ import {
   RT_SCOPE_LINK,
 } from '../../src/netlink/constants.js';
 import { ifinfomsg, linkDumpRequest, vethInfoData } from '../../src/netlink/link.js';
+import { loadNative } from '../../src/netlink/native.js';
 import { Rtnl } from '../../src/netlink/rtnl.js';
 import { NetlinkError, NetlinkSocket } from '../../src/netlink/socket.js';
 
@@ -249,8 +250,26 @@ describe('NetlinkSocket behaviour', () => {
     expect(s.closed).toBe(true);
   });
 
-  it('times out a request with ETIMEDOUT and swallows its late reply', async () => {
+  it('reads a reply without waiting for the event loop (drain), so a chain of requests needs no poll', async () => {
     const s = NetlinkSocket.open({ netnsPath, timeoutMs: 1 });
+    try {
+      // The loop is kept busy past the 1 ms timeout right after the send: only a reply read from
+      // a microtask (before timers and the poll phase) can win.
+      const single = s.request(RTM_GETLINK, 0, ifinfomsg(0, 1, 0, 0));
+      const until = Date.now() + 10;
+      queueMicrotask(() => {
+        while (Date.now() < until);
+      });
+      expect((await single).length).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('times out a request with ETIMEDOUT and swallows its late reply', async () => {
+    // Without drain() the replies wait for the poll phase, after the expired timers: late.
+    const native = { ...loadNative(), drain: undefined };
+    const s = NetlinkSocket.open({ netnsPath, timeoutMs: 1, native });
     const stray: unknown[] = [];
     s.on('message', (m) => stray.push(m));
     try {
