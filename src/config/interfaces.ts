@@ -15,8 +15,11 @@
  *
  * A stanza is a bond when it has bond-slaves or bond-mode, or another stanza names it in
  * bond-master. `bond-<option>` is the sysfs option with `-` for `_` (ifenslave writes it to
- * /sys/class/net/<bond>/bonding/<option>); on a slave stanza such options apply to its master, as
- * ifenslave does. Slaves are enslaved in bond-slaves order, then in file order of bond-master.
+ * /sys/class/net/<bond>/bonding/<option>). As in ifenslave 2.13, a slave stanza contributes only
+ * bond-master, bond-primary and queue ids; other bond options there are ignored with a warning
+ * (ifup configures the master from its own stanza). `bond-primary a b` picks the first listed
+ * interface that is a slave; `bond-queue-id eth0:1 eth1:2` gives per-slave queue ids. Slaves are
+ * enslaved in bond-slaves order, then in file order of bond-master.
  * `source` and `source-directory` are followed. Hooks (`up`, `post-up`) are imported when they
  * add a route through the bond (`ip route add ...`); other hooks are named in a warning.
  */
@@ -266,27 +269,57 @@ function buildBond(b: BondParts, parsed: Parsed, diag: Diagnostics): { bond: Des
     ...b.stanzas.map((stanza) => ({ stanza })),
     ...b.slaves.flatMap((s) => (s.stanza ? [{ stanza: s.stanza, slave: s.name }] : [])),
   ];
+  const setSlaveOption = (slave: string, name: string, raw: string, place: Place): void => {
+    const slaveOpt = findSlaveOption(name)!;
+    const conv = convertOption(slaveOpt, raw);
+    if (!conv.ok) {
+      diag.error({ ...place, message: conv.error });
+      return;
+    }
+    const so = slaveOptions.get(slave) ?? { options: {}, places: {} };
+    so.options[slaveOpt.name] = conv.value;
+    so.places[slaveOpt.name] = place;
+    slaveOptions.set(slave, so);
+  };
   for (const { stanza, slave } of sources) {
     for (const o of stanza.options) {
       if (!o.key.startsWith('bond-') || o.key in IFENSLAVE_ONLY) {
         if (o.key in IFENSLAVE_ONLY && IFENSLAVE_ONLY[o.key]) diag.warn({ ...o.place, message: `${o.key} is ${IFENSLAVE_ONLY[o.key]}; ignored` });
         continue;
       }
-      const name = o.key.slice('bond-'.length);
-      const slaveOpt = findSlaveOption(name.replace(/-/g, '_'));
-      if (slaveOpt && slave) {
-        const conv = convertOption(slaveOpt, o.value);
-        if (!conv.ok) diag.error({ ...o.place, message: conv.error });
-        else {
-          const so = slaveOptions.get(slave) ?? { options: {}, places: {} };
-          so.options[slaveOpt.name] = conv.value;
-          so.places[slaveOpt.name] = o.place;
-          slaveOptions.set(slave, so);
+      const name = o.key.slice('bond-'.length).replace(/-/g, '_');
+      if (name === 'primary') {
+        // ifenslave: the first listed interface that is a slave of the bond becomes primary.
+        const words = o.value.split(/\s+/).filter(Boolean);
+        const pick = words.find((w) => b.slaves.some((x) => x.name === w)) ?? words[0] ?? '';
+        if (primary && primary.value !== pick) {
+          diag.error({ ...o.place, message: `${o.key} ${o.value} disagrees with ${primary.place.file}:${primary.place.line} (${primary.value})` });
+        } else if (pick && pick !== 'none') primary ??= { value: pick, place: o.place };
+        continue;
+      }
+      if (name === 'queue_id') {
+        // ifenslave: `bond-queue-id eth0:1 eth1:2` (written to the bond's queue_id file); a bare
+        // number on a slave stanza is read as that slave's queue id.
+        for (const word of o.value.split(/\s+/).filter(Boolean)) {
+          const m = /^([^:]+):(.*)$/.exec(word);
+          if (!m && slave) setSlaveOption(slave, 'queue_id', word, o.place);
+          else if (!m) diag.error({ ...o.place, message: `'${word}' is not <slave>:<queue id> (bond-queue-id eth0:1 eth1:2)` });
+          else if (!b.slaves.some((x) => x.name === m[1])) diag.error({ ...o.place, message: `${m[1]} is not a slave of ${b.name}` });
+          else setSlaveOption(m[1]!, 'queue_id', m[2]!, o.place);
         }
+        continue;
+      }
+      const slaveOpt = findSlaveOption(name);
+      if (slaveOpt && slave) {
+        setSlaveOption(slave, slaveOpt.name, o.value, o.place);
         continue;
       }
       if (slaveOpt) {
         diag.error({ ...o.place, message: `${slaveOpt.name} is a per-slave option; put ${o.key} in the slave's stanza` });
+        continue;
+      }
+      if (slave) {
+        diag.warn({ ...o.place, message: `${o.key} on the slave stanza ${slave} is ignored, as ifenslave ignores it (ifup configures ${b.name} from its own stanza); put it in 'iface ${b.name}'` });
         continue;
       }
       const found = lookupBondOption(name, knownNames);
@@ -302,14 +335,12 @@ function buildBond(b: BondParts, parsed: Parsed, diag: Diagnostics): { bond: Des
         diag.error({ ...o.place, message: conv.error });
         continue;
       }
-      if (option.name === 'mode' || option.name === 'primary') {
-        const prev = option.name === 'mode' ? mode : primary;
-        if (prev && prev.value !== conv.value) {
-          diag.error({ ...o.place, message: `${o.key} ${o.value} disagrees with ${prev.place.file}:${prev.place.line} (${prev.value})` });
+      if (option.name === 'mode') {
+        if (mode && mode.value !== conv.value) {
+          diag.error({ ...o.place, message: `${o.key} ${o.value} disagrees with ${mode.place.file}:${mode.place.line} (${mode.value})` });
           continue;
         }
-        if (option.name === 'mode') mode ??= { value: conv.value as BondMode, place: o.place };
-        else if (conv.value !== '') primary ??= { value: conv.value as string, place: o.place };
+        mode ??= { value: conv.value as BondMode, place: o.place };
         continue;
       }
       const prev = options.get(option.name);
