@@ -60,6 +60,8 @@ export class Journal {
   #entries: JournalEntry[] = [];
   #seq = 0;
   #churn = 0;
+  /** No churn entry sits before this index (entries are only appended, or removed by #trim). */
+  #churnFrom = 0;
   #linesInFile = 0;
   #writing: Promise<void> = Promise.resolve();
   readonly #listeners = new Set<(e: JournalEntry) => void>();
@@ -135,11 +137,20 @@ export class Journal {
     return this.#writing;
   }
 
-  /** Down to `limit` entries: the oldest churn while churn fills over half, else the oldest. */
+  /**
+   * Down to `limit` entries: the oldest churn while churn fills over half, else the oldest. The
+   * search for the oldest churn starts where the last one was found, so a journal of old
+   * failovers followed by a flapping link is not rescanned on every entry.
+   */
   #trim(): void {
     while (this.#entries.length > this.#limit) {
-      const churn = this.#churn > this.#limit / 2 ? this.#entries.findIndex((e) => LINK_CHURN.has(e.kind)) : -1;
-      const [dropped] = this.#entries.splice(Math.max(churn, 0), 1);
+      let at = 0;
+      if (this.#churn > this.#limit / 2) {
+        at = this.#churnFrom;
+        while (!LINK_CHURN.has(this.#entries[at]!.kind)) at++;
+        this.#churnFrom = at;
+      } else if (this.#churnFrom > 0) this.#churnFrom--;
+      const [dropped] = this.#entries.splice(at, 1);
       if (LINK_CHURN.has(dropped!.kind)) this.#churn--;
     }
   }

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, type JournalEntry } from '../../src/daemon/journal.js';
+import { Journal, type JournalEntry, type JournalKind } from '../../src/daemon/journal.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -101,6 +101,29 @@ describe('Journal', () => {
     // Loading a file written with a larger limit applies the same rule.
     const smaller = await Journal.open({ file, limit: 4 });
     expect(smaller.list().map((e) => e.message)).toEqual(['drift2', 'drift3', 'drift4', 'drift5']);
+  });
+
+  it('keeps exactly what the retention rule says over a long random mix of kinds', async () => {
+    const limit = 50;
+    const j = await Journal.open({ limit });
+    const model: Array<{ kind: JournalKind; message: string }> = [];
+    const churn = (k: JournalKind) => k === 'carrier' || k === 'slave-mii' || k === 'slave-state';
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const kinds: JournalKind[] = ['carrier', 'slave-mii', 'slave-state', 'failover', 'drift', 'apply'];
+    for (let i = 0; i < 3000; i++) {
+      // Phases: mostly churn, then mostly significant entries, and back.
+      const churny = Math.floor(i / 400) % 2 === 0;
+      const kind = kinds[churny ? (random() < 0.9 ? Math.floor(random() * 3) : 3 + Math.floor(random() * 3)) : random() < 0.2 ? Math.floor(random() * 3) : 3 + Math.floor(random() * 3)]!;
+      j.record({ kind, message: `m${i}` });
+      model.push({ kind, message: `m${i}` });
+      while (model.length > limit) {
+        const n = model.filter((e) => churn(e.kind)).length;
+        model.splice(n > limit / 2 ? model.findIndex((e) => churn(e.kind)) : 0, 1);
+      }
+      expect(j.size).toBe(model.length);
+    }
+    expect(j.list().map((e) => e.message)).toEqual(model.map((e) => e.message));
   });
 
   it('filters by time, bond, kind and count, oldest first; last() finds the newest match', async () => {
