@@ -63,7 +63,7 @@ const IFENSLAVE_ONLY: Record<string, string> = {
 };
 
 /** Options of an iface stanza that do not describe the bond and are left alone without a word. */
-const QUIET = /^(dns-|hostname$|metric$|pre-up$|pre-down$|down$|post-down$|description$|accept_ra$|autoconf$|privext$|dad-)/;
+const QUIET = /^(dns-|hostname$|metric$|pre-down$|down$|post-down$|description$|accept_ra$|autoconf$|privext$|dad-)/;
 
 /** Reads `file` (default /etc/network/interfaces) into a DesiredConfig, or throws ConfigError. */
 export async function importInterfaces(file: string = DEFAULT_INTERFACES_FILE): Promise<ConfigResult> {
@@ -434,6 +434,8 @@ function buildBond(b: BondParts, parsed: Parsed, diag: Diagnostics): { bond: Des
         const route = hookRoute(o, b.name, diag);
         if (route) routes.push(route);
         else if (route === undefined) diag.warn({ ...o.place, message: `hook '${o.key} ${o.value}' is not imported (only 'ip route add' through ${b.name} is)` });
+      } else if (o.key === 'pre-up') {
+        diag.warn({ ...o.place, message: `hook 'pre-up ${o.value}' is not run by bondd; if ${b.name} needs it, run it from a unit ordered before bondd.service` });
       } else {
         diag.warn({ ...o.place, message: `${o.key} is not imported` });
       }

@@ -138,11 +138,12 @@ describe('import interfaces (Debian ifupdown + ifenslave)', () => {
 
   it('a bond not in an auto line is created down, with a warning; arp targets space-separated', async () => {
     const { file } = await tree({
-      interfaces: 'iface bond0 inet manual\n  bond-slaves eth0\n  bond-mode 1\n  bond-arp-interval 1000\n  bond-arp-ip-target 192.0.2.1 192.0.2.2\n',
+      interfaces: 'iface bond0 inet manual\n  bond-slaves eth0\n  bond-mode 1\n  bond-arp-interval 1000\n  bond-arp-ip-target 192.0.2.1 192.0.2.2\n  pre-up ethtool -K eth0 gro off\n',
     });
     const r = await importInterfaces(file);
     expect(bond(r)).toMatchObject({ up: false, addresses: [], options: { arp_interval: 1000, arp_ip_target: ['192.0.2.1', '192.0.2.2'] } });
     warned(r.warnings, "not in an 'auto' line");
+    expect(warned(r.warnings, "hook 'pre-up ethtool -K eth0 gro off' is not run by bondd").line).toBe(6);
   });
 
   it('every problem of the file at once, with file, line and key', async () => {
