@@ -60,6 +60,20 @@ async function settledActive(topo: Topology, bond: string, slaves: number, timeo
   }, `${bond} to settle with ${slaves} slave(s) up and an active slave`, timeoutMs, 100);
 }
 
+/**
+ * `ip -j -d link show` of the namespace once carrier and operstate agree on every up link (and
+ * `bond`, if given, has carrier). operstate follows carrier only when linkwatch runs, which is
+ * rate limited to once a second per device: until then `ip` shows NO-CARRIER next to LOWER_UP.
+ */
+async function settledLinkSnapshot(topo: Topology, bond?: string): ReturnType<typeof linkSnapshot> {
+  return waitFor(async () => {
+    const s = await linkSnapshot(topo.host);
+    // Loopback reports operstate UNKNOWN for good.
+    const settled = Object.values(s).every((l) => !l.flags.includes('UP') || l.operstate === 'UNKNOWN' || l.flags.includes('LOWER_UP') === (l.operstate === 'UP'));
+    return settled && (!bond || s[bond]?.flags.includes('LOWER_UP')) ? s : null;
+  }, `links${bond ? ` and ${bond}` : ''} to settle (carrier and operstate)`, 20_000, 100);
+}
+
 function yamlBond(name: string, body: string): string {
   return `  ${name}:\n${body.trim().split('\n').map((l) => `    ${l}`).join('\n')}\n`;
 }
@@ -340,12 +354,9 @@ describe.skipIf(!canRun)('bondd on the real driver', () => {
     const d = await Bondd.start(topo.host, { args: ['--config', config!], socket, stateDir });
     try {
       // Compare against the settled bond: right after start, miimon may not yet have seen the
-      // slaves' carrier, and the bond's own carrier would come up during the comparison.
+      // slaves' carrier, and operstate lags carrier (settledLinkSnapshot).
       await settledActive(topo, 'bond0', 2);
-      const snapshot = await waitFor(async () => {
-        const s = await linkSnapshot(topo.host);
-        return s['bond0']?.flags.includes('LOWER_UP') ? s : null;
-      }, 'bond0 to have carrier', 20_000, 100);
+      const snapshot = await settledLinkSnapshot(topo, 'bond0');
       // Line 6: updelay is not a multiple of miimon.
       await writeFiles(dir, {
         'bondd.yaml': 'bonds:\n  bond0:\n    mode: active-backup\n    options:\n      miimon: 100\n      updelay: 150\n    slaves: [eth0, eth1]\n',
@@ -381,7 +392,7 @@ describe.skipIf(!canRun)('bondd on the real driver', () => {
       'bad.yaml': 'bonds:\n  bond0:\n    mode: active-backup\n    options:\n      miimom: 100\n    slaves: [eth0, eth1]\n',
       'good.yaml': `bonds:\n${yamlBond('bond0', 'mode: active-backup\noptions: {miimon: 100}\nslaves: [eth0, eth1]\naddresses: [192.0.2.10/24]')}`,
     });
-    const before = await linkSnapshot(topo.host);
+    const before = await settledLinkSnapshot(topo);
 
     // Both at once: a node start takes seconds in the guest, and --check changes nothing.
     const [bad, good] = await Promise.all([
