@@ -699,13 +699,14 @@ export function effectiveDefaults(mode: BondMode): Record<string, OptionValue> {
 }
 
 function emptyValue(option: BondOption): OptionValue {
-  return isList(option) ? [] : '';
+  return isListOption(option) ? [] : '';
 }
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Parsing and validation of single values                                                        */
 
-function isList(option: BondOption): boolean {
+/** arp_ip_target and ns_ip6_target: address lists, changed in sysfs one "+addr"/"-addr" at a time. */
+export function isListOption(option: BondOption): boolean {
   return option.kind === 'ipv4-list' || option.kind === 'ipv6-list';
 }
 
@@ -881,7 +882,7 @@ export function parseOptionValue(option: BondOption | string, raw: RawOptionValu
  * kernel fills the first free slot on add and compacts on removal, and probes every target alike.
  */
 export function sameOptionValue(option: BondOption | string, a: OptionValue, b: OptionValue): boolean {
-  if (isList(resolveOption(option))) {
+  if (isListOption(resolveOption(option))) {
     const [x, y] = [a as string[], b as string[]];
     return x.length === y.length && x.every((item) => y.includes(item));
   }
@@ -938,7 +939,7 @@ function sysfsFile(option: BondOption): string {
 export function formatSysfsValue(option: BondOption | string, value: RawOptionValue, slave?: string): string {
   const o = resolveOption(option);
   sysfsFile(o);
-  if (isList(o)) throw new TypeError(`${o.name} is written one "+addr" or "-addr" at a time; use sysfsListOps()`);
+  if (isListOption(o)) throw new TypeError(`${o.name} is written one "+addr" or "-addr" at a time; use sysfsListOps()`);
   const canonical = parseOptionValue(o, value);
   if (o.perSlave) {
     if (slave === undefined) throw new TypeError(`${o.name} is written as "ifname:value"; give the slave's name`);
@@ -956,7 +957,7 @@ export function formatSysfsValue(option: BondOption | string, value: RawOptionVa
 export function sysfsListOps(option: BondOption | string, from: readonly string[], to: readonly string[]): string[] {
   const o = resolveOption(option);
   sysfsFile(o);
-  if (!isList(o)) throw new TypeError(`${o.name} is not a list option`);
+  if (!isListOption(o)) throw new TypeError(`${o.name} is not a list option`);
   // `from` is what the kernel reports; only the new list must be valid.
   const current = from.map((item) => item.trim()).filter((item) => item !== '');
   const wanted = parseOptionValue(o, to) as string[];
@@ -979,7 +980,7 @@ export function sysfsListOps(option: BondOption | string, from: readonly string[
 export function parseSysfsValue(option: BondOption | string, text: string): OptionValue | undefined {
   const o = resolveOption(option);
   const trimmed = text.trim();
-  if (isList(o)) return trimmed === '' ? [] : trimmed.split(/\s+/);
+  if (isListOption(o)) return trimmed === '' ? [] : trimmed.split(/\s+/);
   if (o.kind === 'ifname') return trimmed;
   if (trimmed === '') return undefined;
   switch (o.kind) {

@@ -12,7 +12,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { BOND_OPTIONS, findSlaveOption } from '../bond/options.js';
+import { BOND_OPTIONS, findSlaveOption, isListOption } from '../bond/options.js';
 import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
 import {
   type Cidr,
@@ -411,7 +411,7 @@ function resolveLayer(raw: RawOpt[], kind: 'module' | 'instance' | 'ifcfg', diag
       continue;
     }
     const opt = found.value;
-    if (opt.kind === 'ipv4-list' || opt.kind === 'ipv6-list') {
+    if (isListOption(opt)) {
       const items: string[] = [];
       let bad = false;
       for (const part of r.value.split(',').filter(Boolean)) {

@@ -25,7 +25,7 @@
  */
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { BOND_OPTIONS, findSlaveOption } from '../bond/options.js';
+import { BOND_OPTIONS, findSlaveOption, isListOption } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { formatIp, netmaskToPrefix, normaliseMac, macProblem, parseCidr, parseIp, hostAddressWarning } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place } from './check.js';
@@ -329,7 +329,7 @@ function buildBond(b: BondParts, parsed: Parsed, diag: Diagnostics): { bond: Des
       }
       const option = found.value;
       // ifenslave takes address lists space-separated, as several words.
-      const raw = option.kind === 'ipv4-list' || option.kind === 'ipv6-list' ? o.value.split(/[\s,]+/).filter(Boolean).map((a) => a.replace(/^\+/, '')) : o.value;
+      const raw = isListOption(option) ? o.value.split(/[\s,]+/).filter(Boolean).map((a) => a.replace(/^\+/, '')) : o.value;
       const conv = convertOption(option, raw);
       if (!conv.ok) {
         diag.error({ ...o.place, message: conv.error });

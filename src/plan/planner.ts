@@ -293,14 +293,18 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
   if (desired.gateway?.v6) wantRoutes.unshift({ to: '::/0', via: desired.gateway.v6 });
   for (const route of wantRoutes) {
     const present = haveRoutes.some((r) => sameRoute(r, route));
-    if (!present) step(out.late, { op: 'add-route', route }, 'none', `route ${route.to}${route.via ? ` via ${route.via}` : ''} is configured${observedRoutes.some((r) => sameRoute(r, route)) ? restoring(bond) : ''}`);
+    if (!present) step(out.late, { op: 'add-route', route }, 'none', `${routeText(route)} is configured${observedRoutes.some((r) => sameRoute(r, route)) ? restoring(bond) : ''}`);
   }
   if (cycled) {
     for (const route of observedRoutes) {
-      if (!wantRoutes.some((w) => sameRoute(route, w))) step(out.late, { op: 'add-route', route }, 'none', `route ${route.to}${route.via ? ` via ${route.via}` : ''} was there${restoring(bond)}`);
+      if (!wantRoutes.some((w) => sameRoute(route, w))) step(out.late, { op: 'add-route', route }, 'none', `${routeText(route)} was there${restoring(bond)}`);
     }
   }
   return out;
+}
+
+function routeText(route: RouteSpec): string {
+  return `route ${route.to}${route.via ? ` via ${route.via}` : ''}`;
 }
 
 function restoring(bond: string): string {

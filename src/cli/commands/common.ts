@@ -8,7 +8,7 @@
  */
 import type { BackendName, BondBackend } from '../../bond/backend.js';
 import type { BondOption, OptionValue } from '../../bond/option-types.js';
-import { findOption, findSlaveOption, parseOptionValue, resolveOption } from '../../bond/options.js';
+import { findOption, findSlaveOption, isListOption, parseOptionValue, resolveOption } from '../../bond/options.js';
 import { validateIfname } from '../../bond/names.js';
 import type { ProcBond } from '../../sysfs/procfs.js';
 import type { Plan } from '../../plan/planner.js';
@@ -154,11 +154,6 @@ export function ifnameListArg(values: unknown, what: string): string[] {
 export type OptionScope = 'bond' | 'slave';
 
 /**
- * Parses `name=value` arguments against the option table: names as in sysfs (aliases, and '-'
- * for '_', accepted), values checked by parseOptionValue(). Returns canonical name → canonical
- * value, in the order given.
- */
-/**
  * A relative change to an address-list option, written as in sysfs: `arp_ip_target=+192.0.2.3`
  * adds, `arp_ip_target=-192.0.2.1` removes (several addresses may follow one sign, separated by
  * commas). Only `set` can resolve it, against the list the bond has now.
@@ -168,14 +163,12 @@ export interface ListEdit {
   items: string[];
 }
 
-function isListOption(option: BondOption): boolean {
-  return option.kind === 'ipv4-list' || option.kind === 'ipv6-list';
-}
-
 /**
- * `name=value` arguments, checked against the option table. With `edits`, list options written
- * `+addr` or `-addr` go there instead (validated, not yet resolved); without it, `+addr` is just
- * the list (a new bond has none to add to) and `-addr` is bad input.
+ * Parses `name=value` arguments against the option table: names as in sysfs (aliases, and '-'
+ * for '_', accepted), values checked by parseOptionValue(). Returns canonical name → canonical
+ * value, in the order given. With `edits`, list options written `+addr` or `-addr` go there
+ * instead (validated, not yet resolved); without it, `+addr` is just the list (a new bond has
+ * none to add to) and `-addr` is bad input.
  */
 export function parseAssignments(args: readonly unknown[], scope: OptionScope, edits?: Map<BondOption, ListEdit>): Map<BondOption, OptionValue> {
   const out = new Map<BondOption, OptionValue>();
