@@ -204,7 +204,8 @@ function build(source: string, parsed: Parsed, diag: Diagnostics): ConfigResult 
 
   for (const b of bonds.values()) {
     const problem = ifnameProblem(b.name);
-    const first = b.stanzas[0]?.place ?? masterOf.get([...masterOf].find(([, m]) => m.value === b.name)![0])!.place;
+    // A bond known only from bond-master lines is placed at the first of them.
+    const first = b.stanzas[0]?.place ?? [...masterOf.values()].find((m) => m.value === b.name)!.place;
     if (problem) diag.error({ ...first, message: problem });
     if (b.stanzas.length === 0) diag.error({ ...first, message: `bond-master ${b.name}, but there is no 'iface ${b.name}' stanza; add one (iface ${b.name} inet manual at least)` });
     if (masterOf.has(b.name)) diag.error({ ...masterOf.get(b.name)!.place, message: `${b.name} is a bond and also names bond-master; nested bonds are not supported by bondd` });
