@@ -146,6 +146,11 @@ describe('import interfaces (Debian ifupdown + ifenslave)', () => {
     expect(warned(r.warnings, "hook 'pre-up ethtool -K eth0 gro off' is not run by bondd").line).toBe(6);
   });
 
+  it('a bond-master naming a bond without a stanza is an error at that line', async () => {
+    const { dir, file } = await tree({ interfaces: 'auto eth0\niface eth0 inet manual\n  bond-master bond7\n' });
+    expect(await problems(file, dir)).toEqual([expect.stringMatching(/^interfaces:3: bond-master: bond-master bond7, but there is no 'iface bond7' stanza/)]);
+  });
+
   it('every problem of the file at once, with file, line and key', async () => {
     const { dir, file } = await tree({
       interfaces: [
