@@ -4,11 +4,11 @@
  *
  *   direct (no daemon):  create, delete, up, down, enslave, release, set, show, options
  *   read:                status, list, events (bondd), plan
- *   bondd workflow:      failover (bondd when it runs, else direct), apply, confirm
+ *   bondd workflow:      failover (bondd when it runs, else direct), apply, confirm, rollback, reload
  *   other:               completion, import
  *
  * Exit codes (exit-codes.ts, docs/cli.md): 0 success, 1 failed (kernel refusal explained), 2 bad
- * input (nothing touched), 3 bondd needed but not running. Errors go to stderr as
+ * input (nothing touched), 3 bondd needed but not running, 4 permission denied. Errors go to stderr as
  * "bondctl: message"; nothing goes to stdout then.
  *
  * Structure: run(args, deps) is the whole program minus process wiring, so tests drive it

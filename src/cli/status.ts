@@ -300,6 +300,8 @@ export async function gatherStatus(ctx: Context, bond: string | undefined, backe
     for (const b of daemon.result) daemonBonds.set(b.name, b);
   } else if ((daemon.error as Error | null)?.name === 'DaemonUnavailable') {
     note = 'bondd is not running: showing kernel state only';
+  } else if ((daemon.error as Error | null)?.name === 'DaemonPermissionDenied') {
+    note = `${(daemon.error as Error).message}: showing kernel state only`;
   } else if ((daemon.error as { code?: string } | null)?.code === 'ENODEV' && bond) {
     // bondd answers ENODEV for a bond it neither configures nor sees; the kernel read decides.
     running = true;

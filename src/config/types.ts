@@ -74,6 +74,12 @@ export interface RouteSpec {
   via?: string;
   /** Route metric (priority), 0..4294967295. */
   metric?: number;
+  /**
+   * Replace a route to the same destination and metric that is already there (NLM_F_REPLACE),
+   * e.g. the default route DHCP put on eth0. Off by default: bondd then refuses with an error
+   * instead of taking over a route it did not make.
+   */
+  replace?: boolean;
 }
 
 export interface DesiredBond {

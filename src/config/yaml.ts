@@ -35,7 +35,7 @@ export const CONFIG_VERSION = 1;
 export const TOP_KEYS = ['version', 'bonds'] as const;
 export const BOND_KEYS = ['mode', 'options', 'slaves', 'primary', 'addresses', 'gateway', 'routes', 'mtu', 'mac', 'backend', 'drift', 'up'] as const;
 const SLAVE_KEYS = ['name', 'mac'];
-const ROUTE_KEYS = ['to', 'via', 'metric'];
+const ROUTE_KEYS = ['to', 'via', 'metric', 'replace'];
 
 /** Reads and parses a bondd.yaml file. */
 export async function loadYamlConfig(file: string = DEFAULT_CONFIG_FILE): Promise<ConfigResult> {
@@ -655,6 +655,7 @@ function parseRoute(w: Walker, node: Node | null, path: string, ref: string, ref
   let via: ReturnType<typeof parseIp>;
   let viaNode: Node | null = null;
   let metric: number | undefined;
+  let replace = false;
   let ok = true;
   let sawTo = false;
   let defaultRoute = false;
@@ -690,6 +691,12 @@ function parseRoute(w: Walker, node: Node | null, path: string, ref: string, ref
       via = s === undefined ? undefined : parseIp(s);
       if (s !== undefined && !via) w.error(value, p, `${JSON.stringify(s)} is not an IPv4 or IPv6 address`);
       if (!via) ok = false;
+    } else if (key === 'replace') {
+      if (isScalar(value) && typeof value.value === 'boolean') replace = value.value;
+      else {
+        w.error(value, p, `${describe(value)} is not true or false`);
+        ok = false;
+      }
     } else if (key === 'metric') {
       if (isScalar(value) && typeof value.value === 'number' && Number.isInteger(value.value) && value.value >= 0 && value.value <= 0xffffffff) metric = value.value;
       else {
@@ -717,5 +724,5 @@ function parseRoute(w: Walker, node: Node | null, path: string, ref: string, ref
   if (toNode) refs.set(`${ref}.to`, toNode, `${path}.to`);
   if (viaNode) refs.set(`${ref}.via`, viaNode, `${path}.via`);
   refs.set(ref, node, path);
-  return { to: to!.text, ...(via ? { via: via.text } : {}), ...(metric !== undefined ? { metric } : {}) };
+  return { to: to!.text, ...(via ? { via: via.text } : {}), ...(metric !== undefined ? { metric } : {}), ...(replace ? { replace } : {}) };
 }

@@ -9,7 +9,8 @@
  *   bondd ... --metrics-listen 127.0.0.1:PORT  Prometheus /metrics (docs/metrics.md); off by default
  *   bondd ... --metrics-textfile FILE.prom     the same for node_exporter's textfile collector
  *
- * Exit codes: 0 clean stop, 1 runtime failure, 2 invalid configuration or arguments.
+ * Exit codes: 0 clean stop, 1 runtime failure, 2 invalid configuration or arguments (the unit's
+ * RestartPreventExitStatus=2: restarting cannot fix the file).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -17,7 +18,8 @@ import { ConfigError, formatProblem } from '../config/errors.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { DEFAULT_CONFIG_FILE } from '../config/types.js';
 import { DEFAULT_CONTROL_SOCKET } from './control.js';
-import { Daemon, journaldLogger } from './daemon.js';
+import { Daemon } from './daemon.js';
+import { journaldLogger, PRIORITY, withPriority } from './log.js';
 import { parseListenAddress } from '../metrics/server.js';
 import { validateTextfilePath } from '../metrics/textfile.js';
 
@@ -111,11 +113,14 @@ async function check(load: LoadOptions, netnsPath: string | undefined): Promise<
 main().then(
   (code) => process.exit(code),
   (error: Error & { usage?: boolean }) => {
+    // Under systemd (JOURNAL_STREAM set) every line at priority err: this is why the unit failed,
+    // and journalctl -p err must show all of it. On a terminal (bondd --check) plain text.
+    const fatal = (text: string) => process.stderr.write(process.env['JOURNAL_STREAM'] ? withPriority(PRIORITY.err, text) : `${text}\n`);
     if (error instanceof ConfigError) {
-      process.stderr.write(`bondd: invalid configuration, nothing changed:\n${error.message}\n`);
+      fatal(`bondd: invalid configuration, nothing changed:\n${error.message}`);
       process.exit(EXIT_USAGE);
     }
-    process.stderr.write(`bondd: ${error.message}\n`);
+    fatal(`bondd: ${error.message}`);
     process.exit(error.usage ? EXIT_USAGE : EXIT_FAILURE);
   },
 );

@@ -227,6 +227,8 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
       step(out.early, { op: 'set-mac', mac: desired.macAddress }, hasSlavesNow ? 'brief' : 'none', `MAC ${observed?.mac ?? '(new bond)'} → ${desired.macAddress}`);
     }
   }
+  const firstSlaveMac = expectedFirstSlaveMac(desired, observed, wanted, host, hasSlavesNow);
+  if (firstSlaveMac) step(out.early, { op: 'set-mac', mac: firstSlaveMac.mac }, 'brief', firstSlaveMac.reason);
   if (desired.mtu !== undefined && (!observed || observed.mtu !== desired.mtu)) {
     step(out.early, { op: 'set-mtu', mtu: desired.mtu }, hasSlavesNow ? 'brief' : 'none', `MTU ${observed?.mtu ?? '(new bond)'} → ${desired.mtu}`);
   }
@@ -301,6 +303,30 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
     }
   }
   return out;
+}
+
+/**
+ * The `first-slave` MAC policy, verified like any other setting. The kernel gives a bond the MAC
+ * of its first slave only while the bond's address is still the random one it was created with
+ * (addr_assign_type 1); once userspace has set one (type 3) the bond keeps it and programs it into
+ * every slave. udev's 99-default.link (MACAddressPolicy=persistent) sets one on every new bond
+ * when it handles the bond's uevent, racing the first enslave: if udev wins, the bond keeps
+ * udev's MAC. So a bond that has slaves and a MAC that is none of theirs gets its first
+ * configured slave's permanent MAC. Not with fail_over_mac=active, where the bond's MAC follows the active slave.
+ */
+function expectedFirstSlaveMac(desired: DesiredBond, observed: ObservedBond | null, wanted: string[], host: ObservedHost, hasSlavesNow: boolean): { mac: string; reason: string } | null {
+  if (desired.macAddress !== undefined && desired.macAddress !== 'first-slave') return null;
+  if (!observed || !hasSlavesNow || !wanted.length) return null;
+  const failOverMac = String(desired.options['fail_over_mac'] ?? observed.options['fail_over_mac'] ?? 'none');
+  if (failOverMac === 'active' || failOverMac === '1') return null;
+  const first = host.interfaces.find((i) => i.name === wanted[0]);
+  if (!first?.permMac || !observed.slaves.some((s) => s.name === first.name)) return null;
+  if (observed.mac === first.permMac) return null;
+  // A MAC that came from one of its slaves (say one being released now) is the kernel's doing,
+  // not a rewrite by someone else: left alone, changing it would only disturb the neighbours.
+  const slaveMacs = new Set(observed.slaves.map((s) => host.interfaces.find((i) => i.name === s.name)?.permMac));
+  if (slaveMacs.has(observed.mac)) return null;
+  return { mac: first.permMac, reason: `MAC ${observed.mac} is not the first slave's (${first.name} ${first.permMac}; policy first-slave)` };
 }
 
 function routeText(route: RouteSpec): string {

@@ -146,6 +146,9 @@ function notOurSlave(bond: string, slave: string, master: string | null, op: Bon
   });
 }
 
+/** Down + enslave attempts when something raises the device in between (see enslave). */
+const ENSLAVE_ATTEMPTS = 3;
+
 export class SysfsBackend implements BondBackend {
   readonly name = 'sysfs' as const;
   /** The namespace worked on; undefined for the process's own. */
@@ -427,15 +430,23 @@ export class SysfsBackend implements BondBackend {
     }
     // bond_enslave() refuses a device that is administratively up (EPERM, "Device can not be
     // enslaved while up") and does not down it itself; it opens the device again once enslaved.
+    // Another manager (networkd, NetworkManager) may raise the device again between our down and
+    // the enslave (it reacts to the link going down): then the kernel says EPERM; down it again.
     const flags = parseFlags(await this.io.read(sysClassNetPath(slave, 'flags')));
-    const down = flagsForUp(flags, false);
-    if (down !== null) await this.writeFlags(slave, down, { bond, op: 'enslave', slave });
-    try {
-      await this.io.write(sysClassNetPath(bond, 'bonding', 'slaves'), `+${slave}`);
-    } catch (error) {
-      // Leave the device as we found it.
-      if (down !== null) await this.io.write(sysClassNetPath(slave, 'flags'), flagsForUp(flags & ~IFF_UP, true)!).catch(() => undefined);
-      throw this.kernelError(error, { bond, op: 'enslave', slave });
+    for (let attempt = 1; ; attempt++) {
+      const now = attempt === 1 ? flags : parseFlags(await this.io.read(sysClassNetPath(slave, 'flags')));
+      const down = flagsForUp(now, false);
+      if (down !== null) await this.writeFlags(slave, down, { bond, op: 'enslave', slave });
+      try {
+        await this.io.write(sysClassNetPath(bond, 'bonding', 'slaves'), `+${slave}`);
+        return;
+      } catch (error) {
+        const raisedAgain = (error as NodeJS.ErrnoException).code === 'EPERM' && (parseFlags(await this.io.read(sysClassNetPath(slave, 'flags')).catch(() => '0')) & IFF_UP) !== 0;
+        if (raisedAgain && attempt < ENSLAVE_ATTEMPTS) continue;
+        // Leave the device as we found it.
+        if (flagsForUp(flags, false) !== null) await this.io.write(sysClassNetPath(slave, 'flags'), flagsForUp(flags & ~IFF_UP, true)!).catch(() => undefined);
+        throw this.kernelError(error, { bond, op: 'enslave', slave });
+      }
     }
   }
 
