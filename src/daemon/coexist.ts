@@ -90,6 +90,10 @@ async function put(file: string, text: string | null): Promise<boolean> {
 export async function inHostNamespace(): Promise<boolean> {
   const { readlink } = await import('node:fs/promises');
   const [own, init] = await Promise.all([readlink('/proc/self/ns/net').catch(() => null), readlink('/proc/1/ns/net').catch(() => null)]);
+  // Reading PID 1's namespace needs ptrace access, which a sandboxed service (fewer capabilities
+  // than PID 1) does not have: a systemd service (INVOCATION_ID) runs in the host's namespace
+  // unless its unit says otherwise, and bondd.service does not.
+  if (init === null) return own !== null && process.env['INVOCATION_ID'] !== undefined;
   return own !== null && own === init;
 }
 
@@ -116,7 +120,11 @@ export async function keepOthersOut(config: Pick<DesiredConfig, 'bonds'>, paths:
   const devices = bonddDevices(config);
   const at = (p: string) => join(paths.root, p);
   const macNetwork = devices.names.length && devices.macs.length ? networkFileText({ names: [], macs: devices.macs }) : null;
-  await put(at(LINK_FILE), linkFileText(devices.bonds));
+  // udevd re-reads .link files on its own only every few seconds at most; a bond created right
+  // after this must already see the new file, so ask udevd to reload now.
+  if ((await put(at(LINK_FILE), linkFileText(devices.bonds))) && paths.root === '/' && existsSync('/run/udev/control')) {
+    await run('udevadm', ['control', '--reload']).catch((e: Error) => out.warnings.push(`udevadm control --reload failed (${e.message}): udev may still give new bonds a persistent MAC`));
+  }
   const namesChanged = await put(at(NETWORK_FILE), networkFileText(devices));
   const macsChanged = await put(at(NETWORK_FILE.replace('.network', '-mac.network')), macNetwork);
   const networkChanged = namesChanged || macsChanged;

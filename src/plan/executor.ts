@@ -221,8 +221,16 @@ export async function apply(config: Pick<DesiredConfig, 'bonds'>, ops: HostOps, 
   try {
     await runSteps(thePlan.steps, ops, config, options, executed);
     if (thePlan.steps.length) {
-      const check = plan(config, await ops.observe());
+      let check = plan(config, await ops.observe());
       check.steps = check.steps.filter(keep);
+      // A new bond's MAC can be rewritten by udev right after it was created (its default
+      // MACAddressPolicy=persistent, when no .link file of bondd's covers the bond): setting the
+      // first slave's MAC once more is all that is left then, not a failed apply.
+      if (check.steps.length && check.steps.every((s) => s.op === 'set-mac')) {
+        await runSteps(check.steps, ops, config, options, []);
+        check = plan(config, await ops.observe());
+        check.steps = check.steps.filter(keep);
+      }
       if (check.steps.length) {
         throw new Error(`the kernel did not take the change: still needed after apply: ${check.steps.map((s) => `${describeStep(s)} (${s.reason})`).join('; ')}`);
       }
