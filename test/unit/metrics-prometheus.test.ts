@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_TYPE, escapeHelp, escapeLabelValue, formatValue, LACP_STATE, METRICS, renderMetrics, type MetricsSnapshot } from '../../src/metrics/prometheus.js';
+import { lacpBit } from '../../src/bond/options.js';
+import { CONTENT_TYPE, escapeHelp, escapeLabelValue, formatValue, METRICS, renderMetrics, type MetricsSnapshot } from '../../src/metrics/prometheus.js';
 import { activeBackup, lacp, slave } from './metrics-fixtures.js';
 import { find, parseExposition, valueOf } from './metrics-parser.js';
 
@@ -163,7 +164,7 @@ describe('renderMetrics', () => {
 
   it('decodes LACP port state bits per slave', () => {
     const s = (slave: string) => ({ bond: 'lacp0', slave });
-    expect(LACP_STATE.synchronization).toBe(0x08);
+    expect(lacpBit('in_sync')).toBe(0x08);
     // 63 = activity|timeout|aggregation|sync|collecting|distributing
     expect(valueOf(fam, 'bondd_lacp_port_in_sync', s('eth2'))).toBe(1);
     expect(valueOf(fam, 'bondd_lacp_port_collecting_distributing', s('eth2'))).toBe(1);
