@@ -141,7 +141,6 @@ interface CheckedOption {
   value: OptionValue;
 }
 
-const DELAY_OPTIONS = BOND_OPTIONS.filter((o) => o.needsMiimon);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Pure helpers: encoding and decoding of option values                                            */

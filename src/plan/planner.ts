@@ -14,7 +14,6 @@
  * - across bonds, every release happens before any enslave, so a NIC can move between bonds.
  * When observed already matches desired, the plan is empty: re-applying never flaps a bond.
  */
-import type { ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { BOND_OPTIONS, applyOrderNames, findOption, findSlaveOption, miimonMultiples, namesASlave, sameOptionValue } from '../bond/options.js';
 import type { DesiredBond, DesiredConfig, RouteSpec, SlaveSpec } from '../config/types.js';

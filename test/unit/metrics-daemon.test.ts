@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/state/journal.js';
 import { DaemonMetrics } from '../../src/metrics/daemon-metrics.js';
 import { activeBackup, lacp } from './metrics-fixtures.js';
-import { find, parseExposition, valueOf } from './metrics-parser.js';
+import { find, parseExposition, metricValue } from './metrics-parser.js';
 
 let dir: string;
 const logs: string[] = [];
@@ -41,8 +41,8 @@ describe('DaemonMetrics', () => {
       journal.record({ kind: 'no-active-slave', bond: 'bond0', message: 'none' });
       expect(metrics.failovers).toEqual(new Map([['bond0', 2], ['lacp0', 1]]));
       const f = parseExposition(await metrics.render({ nodeExporterCompat: true }));
-      expect(valueOf(f, 'bondd_failovers_total', { bond: 'bond0' })).toBe(2);
-      expect(valueOf(f, 'bondd_drift', { bond: 'bond0' })).toBe(0);
+      expect(metricValue(f, 'bondd_failovers_total', { bond: 'bond0' })).toBe(2);
+      expect(metricValue(f, 'bondd_drift', { bond: 'bond0' })).toBe(0);
     } finally {
       await metrics.close();
     }
@@ -66,7 +66,7 @@ describe('DaemonMetrics', () => {
     }))!;
     const read = () => parseExposition(readFileSync(file, 'utf8'));
     expect(observed).toBe(1);
-    expect(valueOf(read(), 'bondd_bond_carrier', { bond: 'bond0' })).toBe(1);
+    expect(metricValue(read(), 'bondd_bond_carrier', { bond: 'bond0' })).toBe(1);
     expect(read().has('node_bonding_slaves')).toBe(false);
 
     // An entry without a bond (a reload's apply may end drift) is a write too.
@@ -80,7 +80,7 @@ describe('DaemonMetrics', () => {
     journal.record({ kind: 'slave-mii', bond: 'bond0', slave: 'eth0', message: 'down' });
     await sleep(80);
     expect(observed).toBe(3);
-    expect(valueOf(read(), 'bondd_bond_carrier', { bond: 'bond0' })).toBe(0);
+    expect(metricValue(read(), 'bondd_bond_carrier', { bond: 'bond0' })).toBe(0);
 
     await metrics.close();
     expect(existsSync(file)).toBe(false);
@@ -98,7 +98,7 @@ describe('DaemonMetrics', () => {
       expect(metrics.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       expect(logs.some((l) => l.startsWith('info metrics: serving http://127.0.0.1:'))).toBe(true);
       const f = parseExposition(await (await fetch(metrics.url!)).text());
-      expect(valueOf(f, 'node_bonding_active', { master: 'bond0' })).toBe(1);
+      expect(metricValue(f, 'node_bonding_active', { master: 'bond0' })).toBe(1);
       expect(find(f, 'bondd_drift', { bond: 'bond0' })).toBeUndefined();
     } finally {
       await metrics.close();

@@ -29,7 +29,7 @@ import {
 import * as netlinkConstants from '../../src/netlink/constants.js';
 
 const names = (options: readonly { name: string }[]): string[] => options.map((o) => o.name);
-const before = (order: string[], a: string, b: string): boolean => order.indexOf(a) < order.indexOf(b);
+const precedes = (order: string[], a: string, b: string): boolean => order.indexOf(a) < order.indexOf(b);
 
 describe('apply order (applyOrder)', () => {
   const order = applyOrderNames();
@@ -45,10 +45,10 @@ describe('apply order (applyOrder)', () => {
 
   it('follows the kernel rules the header states', () => {
     expect(order[0]).toBe('mode');
-    expect(before(order, 'arp_ip_target', 'arp_interval')).toBe(true);
-    expect(before(order, 'ns_ip6_target', 'arp_interval')).toBe(true);
-    expect(before(order, 'arp_interval', 'arp_validate')).toBe(true);
-    for (const delay of names(miimonMultiples())) expect(before(order, 'miimon', delay)).toBe(true);
+    expect(precedes(order, 'arp_ip_target', 'arp_interval')).toBe(true);
+    expect(precedes(order, 'ns_ip6_target', 'arp_interval')).toBe(true);
+    expect(precedes(order, 'arp_interval', 'arp_validate')).toBe(true);
+    for (const delay of names(miimonMultiples())) expect(precedes(order, 'miimon', delay)).toBe(true);
     const slaveNamed = BOND_OPTIONS.filter(namesASlave).map((o) => o.name);
     const last = order.slice(-slaveNamed.length);
     expect(new Set(last)).toEqual(new Set(slaveNamed));
