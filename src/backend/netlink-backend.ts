@@ -4,7 +4,7 @@
  * /run/netns/NAME): the socket is opened inside that namespace, so everything here works
  * in-process for any namespace.
  *
- * Kernel behaviour it relies on (shared/reference/kernel-bonding.md §1.1, §2, §4, §7):
+ * Kernel behaviour it relies on (docs/kernel-notes.md §1, §2, §3, §6):
  * - Create is ONE RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL, IFLA_IFNAME and
  *   IFLA_LINKINFO{KIND "bond", DATA{mode + every option}}. bond_newlink() runs bond_changelink()
  *   before register_netdevice(), so the bond is down and slave-less while the options are applied

@@ -13,7 +13,7 @@
  *   BondError that says to use the netlink backend.
  * - 802.3ad churn states are netlink-only too (ObservedSlave.ad has no churn fields here).
  *
- * Kernel behaviour the backend relies on (reference §1, §2, §4):
+ * Kernel behaviour the backend relies on (docs/kernel-notes.md §1, §2, §4):
  * - Every option write goes through bond_opt_tryset_rtnl() → __bond_opt_set(), the same checks as
  *   netlink: EACCES (mode), ENOTEMPTY (needs no slaves), EBUSY (needs the bond down), EINVAL
  *   (value), then the option's own errors. The errno of the write(2) is the kernel's answer.

@@ -2,7 +2,7 @@
  * BondError, and the translation of a kernel errno (from a sysfs write or a netlink ACK) into a
  * message that says what went wrong and what to do.
  *
- * The kernel reuses a handful of errno values for many causes (reference §1.1, §4.5), so the
+ * The kernel reuses a handful of errno values for many causes (docs/kernel-notes.md §1.1, §2), so the
  * translation looks at the operation and the option's row in the table: EBUSY on an IFDOWN
  * option means "the bond is up", EPERM on updelay means "miimon is 0", EPERM on enslave means
  * "the device is up". Rules are data, tried in order; the first that matches explains the error.

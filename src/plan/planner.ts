@@ -2,7 +2,7 @@
  * The planner: a pure function from (desired configuration, observed host) to an ordered list of
  * steps that respects the bonding driver's rules, each labelled with its impact on traffic.
  *
- * Kernel rules encoded here (kernel-bonding.md §1.1, §4):
+ * Kernel rules encoded here (docs/kernel-notes.md §1, §2):
  * - `mode` needs the bond down and without slaves; a mode change also resets arp_validate,
  *   zeroes arp_interval and may switch miimon on, so every configured option is re-applied after it.
  * - needs-down options (lacp_rate, ad_select, ...) take the bond down for the change;

@@ -2,7 +2,7 @@
  * The link cache: the last known state of every interface, fed by RTNLGRP_LINK notifications,
  * and the translation of each notification into the bond events worth recording.
  *
- * Kernel behaviour this relies on (kernel-bonding.md §5):
+ * Kernel behaviour this relies on (docs/kernel-notes.md §5):
  * - every RTM_NEWLINK is a full description of the device, so comparing it with the previous one
  *   tells what changed, and duplicates (frequent during enslave) change nothing;
  * - IFLA_EVENT_BONDING_FAILOVER arrives in active-backup only; balance-tlb/alb change their active
