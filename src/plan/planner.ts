@@ -2,7 +2,7 @@
  * The planner: a pure function from (desired configuration, observed host) to an ordered list of
  * steps that respects the bonding driver's rules, each labelled with its impact on traffic.
  *
- * Kernel rules encoded here (kernel-bonding.md §1.1, §4):
+ * Kernel rules encoded here (docs/kernel-notes.md §1, §2):
  * - `mode` needs the bond down and without slaves; a mode change also resets arp_validate,
  *   zeroes arp_interval and may switch miimon on, so every configured option is re-applied after it.
  * - needs-down options (lacp_rate, ad_select, ...) take the bond down for the change;
@@ -14,9 +14,8 @@
  * - across bonds, every release happens before any enslave, so a NIC can move between bonds.
  * When observed already matches desired, the plan is empty: re-applying never flaps a bond.
  */
-import type { ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { findOption, findSlaveOption, sameOptionValue } from '../bond/options.js';
+import { BOND_OPTIONS, applyOrderNames, findOption, findSlaveOption, miimonMultiples, namesASlave, sameOptionValue } from '../bond/options.js';
 import type { DesiredBond, DesiredConfig, RouteSpec, SlaveSpec } from '../config/types.js';
 import type { ObservedHost, ObservedInterface } from './observed.js';
 
@@ -66,23 +65,12 @@ export interface Plan {
   impact: Impact;
 }
 
-/**
- * Order in which bond options are written. Mirrors the kernel's own netlink order
- * (bond_changelink) with the Debian ifenslave adjustments for sysfs: ARP targets before
- * arp_interval (the ARP monitor starts probing as soon as the interval is set), arp_interval
- * before arp_validate (a nonzero arp_interval turns miimon off, which arp_validate requires), and
- * miimon before the delays that are stored as multiples of it.
- */
-const APPLY_ORDER = [
-  'miimon', 'arp_ip_target', 'ns_ip6_target', 'arp_interval', 'arp_missed_max', 'arp_validate', 'arp_all_targets',
-  'updelay', 'downdelay', 'peer_notif_delay', 'use_carrier', 'fail_over_mac', 'xmit_hash_policy',
-  'primary_reselect', 'resend_igmp', 'num_grat_arp', 'num_unsol_na', 'all_slaves_active', 'min_links', 'lp_interval',
-  'packets_per_slave', 'lacp_active', 'lacp_rate', 'ad_select', 'ad_actor_sys_prio', 'ad_user_port_key',
-  'ad_actor_system', 'tlb_dynamic_lb', 'coupled_control',
-];
-const MIIMON_MULTIPLES = ['updelay', 'downdelay', 'peer_notif_delay'];
+/** Order in which bond options are written: the table's applyOrder (its header gives the rules). */
+const APPLY_ORDER = applyOrderNames();
+/** Stored as multiples of miimon, so re-applied whenever miimon changes. */
+const MIIMON_MULTIPLES = miimonMultiples().map((o) => o.name);
 /** Options that name a slave: applied after the slaves are enslaved, never at creation. */
-const AFTER_ENSLAVE = new Set(['primary', 'active_slave']);
+const AFTER_ENSLAVE = new Set(BOND_OPTIONS.filter(namesASlave).map((o) => o.name));
 const IMPACT_RANK: Record<Impact, number> = { none: 0, brief: 1, outage: 2 };
 
 function orderKey(name: string): number {
