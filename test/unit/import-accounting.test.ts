@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AccountEntry, ImportError, type ImportResult } from '../../src/config/assemble.js';
+import { importInterfaces } from '../../src/config/interfaces.js';
 import { importNetplan } from '../../src/config/netplan.js';
 import type { DesiredConfig } from '../../src/config/types.js';
 
@@ -23,6 +24,11 @@ interface Format {
 }
 
 const FORMATS: Record<string, Format> = {
+  interfaces: {
+    run: (p) => importInterfaces(p),
+    comment: /^\s*#/,
+    defined: (text) => [...text.matchAll(/^iface\s+([^\s:]+)/gm)].map((m) => m[1]!).filter((n) => n !== 'lo'),
+  },
   netplan: {
     run: (p) => importNetplan(p),
     comment: /^\s*#/,
