@@ -198,10 +198,10 @@ async function openBackend(kind: BackendName) {
   // the netlink stack; for the process's own namespace openBackend('sysfs') is this, with the
   // default IO.
   if (kind === 'sysfs') {
-    const [{ SysfsBackend }, { nodeSysfsIO }] = await Promise.all([import('../sysfs/backend.js'), import('../sysfs/files.js')]);
+    const [{ SysfsBackend }, { nodeSysfsIO }] = await Promise.all([import('../backend/sysfs-backend.js'), import('../sysfs/files.js')]);
     return new SysfsBackend({ io: syncReads(nodeSysfsIO) });
   }
-  return (await import('../bond/open-backend.js')).openBackend(kind);
+  return (await import('../backend/open-backend.js')).openBackend(kind);
 }
 
 /** What the daemon client throws when nobody listens, without loading the client. */

@@ -4,7 +4,7 @@
  */
 import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
 import { BOND_OPTIONS, SLAVE_OPTIONS, describeValues, effectiveDefaults } from '../bond/options.js';
-import type { JournalEntry } from '../daemon/journal.js';
+import type { JournalEntry } from '../state/journal.js';
 import type { BondView, LacpPortView, ListView, SlaveView, StatusView } from './status.js';
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -9,7 +9,7 @@
 import type { BackendName, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { LACP_PORT_STATE_BITS } from '../bond/options.js';
-import type { JournalEntry } from '../daemon/journal.js';
+import type { JournalEntry } from '../state/journal.js';
 import type { LacpPduDetails, ProcBond, ProcSlave } from '../sysfs/procfs.js';
 import type { Context } from './commands/common.js';
 import { CommandFailed } from './exit-codes.js';

@@ -46,7 +46,7 @@ import { existsSync } from 'node:fs';
 
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import type { LinkChange } from '../daemon/link-cache.js';
+import type { LinkChange } from '../state/link-cache.js';
 import { RTM_DELLINK, RTM_NEWLINK } from '../netlink/constants.js';
 import { linkRequest, type LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher, Rtnl } from '../netlink/rtnl.js';
@@ -290,8 +290,8 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
   const [{ Topology }, { Rtnl }, { openBackend }, { LinkCache }, { ensureBondingLoaded }, probeModule] = await Promise.all([
     import('../netns/topology.js'),
     import('../netlink/rtnl.js'),
-    import('../bond/open-backend.js'),
-    import('../daemon/link-cache.js'),
+    import('../backend/open-backend.js'),
+    import('../state/link-cache.js'),
     import('../sysfs/module.js'),
     import('./probe.js'),
   ]);

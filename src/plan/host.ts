@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { BondBackend } from '../bond/backend.js';
-import { openBackend } from '../bond/open-backend.js';
+import { openBackend } from '../backend/open-backend.js';
 import { parseCidr, networkOf } from '../config/addr.js';
 import type { BackendKind, RouteSpec } from '../config/types.js';
 import { AF_INET6, IFF_UP } from '../netlink/constants.js';

@@ -12,7 +12,8 @@
  *   request_module("rtnl-link-bond") with the defaults, i.e. with that stray bond0.)
  * - bonding.ko depends on tls.ko; modprobe resolves that, insmod would not.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { posix } from 'node:path';
 
@@ -108,4 +109,15 @@ export async function ensureBondingLoaded(options: ModuleLoadOptions = {}): Prom
     }
   })();
   return loading;
+}
+
+/** True when the running kernel has the bonding driver, loaded or loadable. */
+export function hostHasBonding(): boolean {
+  if (existsSync('/sys/class/net/bonding_masters')) return true;
+  try {
+    // -n: dry run, resolves the module without loading it.
+    return spawnSync('modprobe', ['-n', '-q', 'bonding'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  } catch {
+    return false;
+  }
 }

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBackend } from '../../src/bond/open-backend.js';
+import { openBackend } from '../../src/backend/open-backend.js';
 import { Daemon, type Logger } from '../../src/daemon/daemon.js';
 import { renderMetrics } from '../../src/metrics/prometheus.js';
 import { parseProcBonding } from '../../src/sysfs/procfs.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../src/daemon/journal.js';
+import { Journal } from '../../src/state/journal.js';
 import { DaemonMetrics } from '../../src/metrics/daemon-metrics.js';
 import { activeBackup, lacp } from './metrics-fixtures.js';
 import { find, parseExposition, valueOf } from './metrics-parser.js';

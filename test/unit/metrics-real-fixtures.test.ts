@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { observeBond } from '../../src/bond/netlink-backend.js';
+import { observeBond } from '../../src/backend/netlink-backend.js';
 import { decodeLinkMessage, type LinkMessage } from '../../src/netlink/link.js';
 import { parseMessages } from '../../src/netlink/socket.js';
 import { renderMetrics } from '../../src/metrics/prometheus.js';

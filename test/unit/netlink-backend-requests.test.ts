@@ -7,8 +7,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { BondError } from '../../src/bond/errors.js';
-import { NetlinkBackend, encodeOptionValue, isOwnNamespace } from '../../src/bond/netlink-backend.js';
-import { openBackend } from '../../src/bond/open-backend.js';
+import { NetlinkBackend, encodeOptionValue, isOwnNamespace } from '../../src/backend/netlink-backend.js';
+import { openBackend } from '../../src/backend/open-backend.js';
 import { findOption, findSlaveOption } from '../../src/bond/options.js';
 import { AttrMap, decodeAttrs, u32, u8 } from '../../src/netlink/attributes.js';
 import {

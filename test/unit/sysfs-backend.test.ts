@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { BondError } from '../../src/bond/errors.js';
 import { findOption } from '../../src/bond/options.js';
-import { SysfsBackend, optionFile, parseMiiStatus, parseSlaveState } from '../../src/sysfs/backend.js';
+import { SysfsBackend, optionFile, parseMiiStatus, parseSlaveState } from '../../src/backend/sysfs-backend.js';
 import {
   IFF_UP,
   errnoCode,

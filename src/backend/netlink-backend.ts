@@ -52,10 +52,10 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
-import type { AggregatorInfo, BondBackend, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from './backend.js';
-import { BondError, explainKernelError, type BondOperation, type KernelErrorContext } from './errors.js';
-import { InvalidNameError, sysClassNetPath, validateIfname } from './names.js';
-import type { BondMode, BondOption, OptionValue } from './option-types.js';
+import type { AggregatorInfo, BondBackend, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from '../bond/backend.js';
+import { BondError, explainKernelError, type BondOperation, type KernelErrorContext } from '../bond/errors.js';
+import { InvalidNameError, sysClassNetPath, validateIfname } from '../bond/names.js';
+import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
 import {
   BOND_OPTIONS,
   DEFAULT_MIIMON,
@@ -73,7 +73,7 @@ import {
   resolveOption,
   sameOptionValue,
   slaveOptionByIfla,
-} from './options.js';
+} from '../bond/options.js';
 import { AttrMap, formatMac, nested, parseMac, readUint, s32, str, u16, u32, u8, bytes, encodeAttr } from '../netlink/attributes.js';
 import { formatIp, parseIp } from '../netlink/address.js';
 import {

@@ -57,8 +57,8 @@ import {
   readLinkFacts,
   type ClosableSysfsIO,
   type SysfsIO,
-} from './files.js';
-import { ensureBondingLoaded } from './module.js';
+} from '../sysfs/files.js';
+import { ensureBondingLoaded } from '../sysfs/module.js';
 
 export const BONDING_MASTERS = posix.join(SYS_CLASS_NET, 'bonding_masters');
 
