@@ -11,6 +11,8 @@
 import { BOND_OPTIONS, SLAVE_OPTIONS, describeValues } from '../bond/options.js';
 import type { BondOption } from '../bond/option-types.js';
 import { BOND_KEYS, TOP_KEYS } from '../config/yaml.js';
+import type { IP_KEYS } from '../config/yaml-layer.js';
+import { BRIDGE_KEYS, VLAN_KEYS } from '../config/yaml-stack.js';
 
 export interface PageInfo {
   version: string;
@@ -144,6 +146,9 @@ export function bonddPage(info: PageInfo, help: string): string {
 
 type TopKey = (typeof TOP_KEYS)[number];
 type BondKey = (typeof BOND_KEYS)[number];
+type IpKey = (typeof IP_KEYS)[number];
+type VlanKey = (typeof VLAN_KEYS)[number];
+type BridgeKey = (typeof BRIDGE_KEYS)[number];
 
 /** One line per key; tsc fails when the parser gains a key that is not described here. */
 const TOP_KEY_TEXT: Record<TopKey, string> = {
@@ -151,14 +156,38 @@ const TOP_KEY_TEXT: Record<TopKey, string> = {
   bonds: 'map from bond name to bond (required, else nothing is managed)',
 };
 
+/** The same IP keys on the bond, a VLAN and a bridge. */
+const IP_KEY_TEXT: Record<IpKey, string> = {
+  addresses: 'IPv4/IPv6 addresses in CIDR form (192.0.2.10/24)',
+  gateway: 'default gateway per family: one address, a list of one IPv4 and one IPv6, or {v4: ..., v6: ...}; inside one of this device\'s subnets',
+  routes: 'list of {to, via, metric} through this device; to is a network in CIDR form or default',
+  dhcp: 'ipv4, ipv6, both or none (true = both, false = none): run a DHCP client for these families on this device',
+  accept_ra: 'IPv6 router advertisements on this device: true accepts them, false refuses them; unset leaves the sysctl as it is',
+};
+
+const VLAN_KEY_TEXT: Record<VlanKey, string> = {
+  ...IP_KEY_TEXT,
+  name: 'interface name of the VLAN device (default BOND.ID, 15 bytes at most)',
+  mtu: '68 to 65535, at most the bond\'s MTU',
+  bridge: 'the bridge this VLAN is a port of (see BRIDGE KEYS); the VLAN then carries no IP keys',
+};
+
+const BRIDGE_KEY_TEXT: Record<BridgeKey, string> = {
+  ...IP_KEY_TEXT,
+  name: 'required: bridge interface name (bridge: NAME is the short form, with the kernel\'s defaults)',
+  stp: 'spanning tree on (true) or off (false); kernel default off',
+  forward_delay: 'seconds in steps of 0.01, 0 to 30 (2 to 30 with stp: true); kernel default 15',
+  mtu: 'at most its port\'s MTU',
+};
+
 const BOND_KEY_TEXT: Record<BondKey, string> = {
+  ...IP_KEY_TEXT,
+  vlans: '802.1Q VLANs on the bond: a map keyed by VLAN id, 1 to 4094 (see VLAN KEYS)',
+  bridge: 'the bridge the bond is a port of (see BRIDGE KEYS); the bond then carries no IP keys',
   mode: 'required: balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb, or the kernel number 0 to 6',
   options: 'bond options by name (see BOND OPTIONS); options not given stay at the kernel default',
   slaves: 'slaves in enslave order: a name, {name: IF, OPTION: VALUE...} with slave options, {mac: MAC} (the permanent MAC), or both',
   primary: 'preferred slave, one of the slaves (active-backup, balance-tlb, balance-alb)',
-  addresses: 'IPv4/IPv6 addresses in CIDR form (192.0.2.10/24)',
-  gateway: 'default gateway: one address, a list of one IPv4 and one IPv6, or {v4: ..., v6: ...}',
-  routes: 'list of {to, via, metric}; to is a network in CIDR form or default',
   mtu: '68 to 65535; the kernel gives the bond\'s MTU to its slaves',
   mac: 'first-slave (default: the permanent MAC of the first configured slave present), random, or a unicast MAC',
   backend: 'sysfs (default) or netlink: how bondd talks to the kernel for this bond',
@@ -191,6 +220,12 @@ export function bonddYamlPage(info: PageInfo, example: string): string {
     keys(TOP_KEY_TEXT),
     '.SH BOND KEYS',
     keys(BOND_KEY_TEXT),
+    '.SH VLAN KEYS',
+    'Under vlans: ID: of a bond.',
+    keys(VLAN_KEY_TEXT),
+    '.SH BRIDGE KEYS',
+    'Under bridge: of a bond or a VLAN. A bridge port carries no IP keys: the host talks through the bridge.',
+    keys(BRIDGE_KEY_TEXT),
     '.SH BOND OPTIONS',
     'Under options: of a bond. Names are the sysfs file names; "\\-" may be written for "_".',
     ...BOND_OPTIONS.map(optionEntry),

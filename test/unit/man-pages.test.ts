@@ -17,6 +17,7 @@ import { BOND_OPTIONS, SLAVE_OPTIONS } from '../../src/bond/options.js';
 import { YARGS_COMPLETION_COMMAND } from '../../src/cli/commands/completion.js';
 import { registeredCommands } from '../../src/cli/main.js';
 import { BOND_KEYS, TOP_KEYS } from '../../src/config/yaml.js';
+import { BRIDGE_KEYS, VLAN_KEYS } from '../../src/config/yaml-stack.js';
 import { bondctlPage, bonddPage, bonddYamlPage, commandNames, parseFlags, roffText } from '../../src/packaged/man.js';
 import { harness } from './cli-fakes.js';
 
@@ -93,6 +94,9 @@ describe('bondd.yaml(5)', () => {
 
   it('describes every key of the file', () => {
     for (const key of [...TOP_KEYS, ...BOND_KEYS]) expect(names, key).toContain(key);
+    const section = (title: string) => entries(page.split(`.SH ${title}\n`)[1]!.split('\n.SH ')[0]!);
+    for (const key of VLAN_KEYS) expect(section('VLAN KEYS'), `vlan key ${key}`).toContain(key);
+    for (const key of BRIDGE_KEYS) expect(section('BRIDGE KEYS'), `bridge key ${key}`).toContain(key);
   });
 
   it('describes every bond and slave option of the option table', () => {
