@@ -11,7 +11,7 @@
  * machine's; it and the namespace are removed at the end, also on failure.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +19,10 @@ interface Options {
   runs: number;
   binary: string;
   daemon: string[];
+  /** The bundle scripts/package made (.cache/package/bondd.js): run by node, for comparison. */
+  bundle?: string;
+  /** The checkout's tsc output (dist/src/cli/main.js): run by node, for comparison. */
+  checkout?: string;
 }
 
 interface Command {
@@ -28,7 +32,7 @@ interface Command {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench-start: ${message}\nusage: scripts/bench-start [--runs N] [--binary PATH] [--daemon-command CMD...]\n`);
+  process.stderr.write(`bench-start: ${message}\nusage: scripts/bench-start [--runs N] [--binary PATH] [--bundle FILE] [--checkout FILE] [--daemon-command CMD...]\n`);
   process.exit(2);
 }
 
@@ -39,6 +43,8 @@ function parseArgs(args: string[]): Options {
     const value = args[i + 1];
     if (arg === '--runs' && value && /^[1-9][0-9]*$/.test(value)) options.runs = Number(value);
     else if (arg === '--binary' && value) options.binary = value;
+    else if (arg === '--bundle' && value) options.bundle = value;
+    else if (arg === '--checkout' && value) options.checkout = value;
     else if (arg === '--daemon-command' && value) options.daemon = args.slice(i + 1);
     else usage(`bad argument ${arg ?? ''}`);
     if (arg === '--daemon-command') break;
@@ -96,7 +102,7 @@ function report(times: Map<string, number[]>, reference: string): void {
   for (const [label, values] of times) {
     const m = median(values);
     const ratio = label === reference ? '' : `  ${(m / base).toFixed(2)}x node -e 0${label.startsWith('bondctl') ? (m / base <= 1.25 ? '  (goal <= 1.25x: met)' : '  (goal <= 1.25x: NOT met)') : ''}`;
-    process.stdout.write(`${label.padEnd(28)} ${m.toFixed(1).padStart(7)} ms${ratio}\n`);
+    process.stdout.write(`${label.padEnd(32)} ${m.toFixed(1).padStart(7)} ms${ratio}\n`);
   }
 }
 
@@ -120,7 +126,24 @@ async function main(): Promise<void> {
     ];
     spawnSync('ip', ['netns', 'add', namespace], { stdio: 'inherit' });
     daemon = await startDaemon(options.daemon.length ? options.daemon : [join(dir, 'bondd')], dir, namespace);
-    commands.splice(4, 0, { label: 'bondctl status (daemon up)', argv: [bondctl, 'status'], env: { BONDD_SOCKET: join(dir, 'bondd.sock') } });
+    const up = { BONDD_SOCKET: join(dir, 'bondd.sock') };
+    commands.splice(4, 0, { label: 'bondctl status (daemon up)', argv: [bondctl, 'status'], env: up });
+    // The alternatives the packaged executable was chosen over, measured in the same rounds.
+    const alternatives: Array<[string, string[]]> = [];
+    if (options.bundle) {
+      // The bundle runs the command it is started as: a copy named bondctl.
+      mkdirSync(join(dir, 'bundle'));
+      copyFileSync(options.bundle, join(dir, 'bundle', 'bondctl'));
+      alternatives.push(['node + bundle', [process.execPath, join(dir, 'bundle', 'bondctl')]]);
+    }
+    if (options.checkout) alternatives.push(['node + tsc output', [process.execPath, options.checkout]]);
+    for (const [what, argv] of alternatives) {
+      commands.push(
+        { label: `${what}: --version`, argv: [...argv, '--version'] },
+        { label: `${what}: --help`, argv: [...argv, '--help'] },
+        { label: `${what}: status (up)`, argv: [...argv, 'status'], env: up },
+      );
+    }
     report(measure(commands, options.runs), 'node -e 0');
   } finally {
     if (daemon && daemon.exitCode === null) {
