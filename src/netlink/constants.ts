@@ -362,3 +362,23 @@ const errnoNames = new Map<number, string>();
 export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
+
+// --- the bond's stack: VLANs, bridges, IPv6 device settings ----------------------------------
+
+/** IFLA_INFO_DATA of kind "vlan" (include/uapi/linux/if_link.h). */
+export const IFLA_VLAN_ID = 1;
+export const IFLA_VLAN_FLAGS = 2;
+export const IFLA_VLAN_PROTOCOL = 5;
+/** IFLA_INFO_DATA of kind "bridge". Times are clock_t: hundredths of a second (USER_HZ 100). */
+export const IFLA_BR_FORWARD_DELAY = 1;
+export const IFLA_BR_HELLO_TIME = 2;
+export const IFLA_BR_MAX_AGE = 3;
+export const IFLA_BR_AGEING_TIME = 4;
+export const IFLA_BR_STP_STATE = 5;
+/** Nested under IFLA_AF_SPEC → AF_INET6. */
+export const IFLA_INET6_FLAGS = 1;
+export const IFLA_INET6_CONF = 2;
+/** Indices into IFLA_INET6_CONF's s32 array (enum in include/uapi/linux/ipv6.h). */
+export const DEVCONF_ACCEPT_RA = 3;
+export const DEVCONF_AUTOCONF = 5;
+export const DEVCONF_DISABLE_IPV6 = 26;
