@@ -276,3 +276,23 @@ export const RTM_F_CLONED = 0x200;
 
 // --- errno: defined once in src/bond/errno.ts (Linux numbers, names as the kernel spells them).
 export { EACCES, EAGAIN, EBUSY, ECANCELED, EEXIST, EINTR, EINVAL, EMSGSIZE, ENOBUFS, ENODEV, ENOENT, ENOMEM, EOPNOTSUPP, EPERM, ERANGE, ETIMEDOUT, errnoName } from '../bond/errno.js';
+
+// --- the bond's stack: VLANs, bridges, IPv6 device settings ----------------------------------
+
+/** IFLA_INFO_DATA of kind "vlan" (include/uapi/linux/if_link.h). */
+export const IFLA_VLAN_ID = 1;
+export const IFLA_VLAN_FLAGS = 2;
+export const IFLA_VLAN_PROTOCOL = 5;
+/** IFLA_INFO_DATA of kind "bridge". Times are clock_t: hundredths of a second (USER_HZ 100). */
+export const IFLA_BR_FORWARD_DELAY = 1;
+export const IFLA_BR_HELLO_TIME = 2;
+export const IFLA_BR_MAX_AGE = 3;
+export const IFLA_BR_AGEING_TIME = 4;
+export const IFLA_BR_STP_STATE = 5;
+/** Nested under IFLA_AF_SPEC → AF_INET6. */
+export const IFLA_INET6_FLAGS = 1;
+export const IFLA_INET6_CONF = 2;
+/** Indices into IFLA_INET6_CONF's s32 array (enum in include/uapi/linux/ipv6.h). */
+export const DEVCONF_ACCEPT_RA = 3;
+export const DEVCONF_AUTOCONF = 5;
+export const DEVCONF_DISABLE_IPV6 = 26;

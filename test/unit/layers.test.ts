@@ -15,12 +15,13 @@ import { describe, expect, it } from 'vitest';
 export const LAYERS: readonly (readonly string[])[] = [
   ['bond'], // the model: option table, names, errors, the kernel's view of a bond. No I/O.
   ['netlink', 'sysfs', 'netns'], // transports: rtnetlink, sysfs/procfs files, namespaces
-  ['backend', 'state'], // the two bond backends; link cache and journal
+  ['backend', 'state', 'version'], // the two bond backends; link cache and journal; what --version reports
   ['config'], // config files → desired state
   ['plan'], // planner (pure), executor and host operations
   ['metrics', 'drill'], // Prometheus exposition; the failover drill
   ['daemon'], // the engine: bondd
   ['cli'], // bondctl
+  ['packaged'], // the packaged single executable (bondd or bondctl by name) and its man pages
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

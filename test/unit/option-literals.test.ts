@@ -49,6 +49,10 @@ const CEILINGS: Readonly<Record<string, number>> = {
   'src/netlink/link.ts': 5,
   'src/cli/status.ts': 3,
   'src/daemon/daemon.ts': 2,
+  // issue 10's importers, landed while this test was written: the netplan key map and the
+  // import-what-runs-today adjustments; the per-format names belong in the rows (next step).
+  'src/config/assemble.ts': 13,
+  'src/config/netplan.ts': 18,
 };
 
 const NAMES = new Set([...BOND_OPTIONS, ...SLAVE_OPTIONS].flatMap((o) => [o.name, ...o.aliases]));
