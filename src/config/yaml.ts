@@ -8,7 +8,7 @@ import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAM
 import { BOND_OPTIONS, findOption, findSlaveOption, SLAVE_OPTIONS, MODES } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { macProblem, normaliseMac } from './addr.js';
-import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, type Place, suggest } from './check.js';
+import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, suggest } from './check.js';
 import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
 import { IP_KEYS, ipFields, newIpAcc, parseIpKey } from './yaml-layer.js';
 import { type BadAddressLayers, parseBridge, parseVlans } from './yaml-stack.js';

@@ -34,8 +34,6 @@ export interface DaemonOptions {
   /** Manage the bonds of this network namespace (tests, drills); the process's own by default. */
   netnsPath?: string;
   log?: Logger;
-  /** Test hook: pause between apply steps, so a test can kill the daemon midway. */
-  stepDelayMs?: number;
   /** Serve Prometheus metrics on HOST:PORT (off when absent); loopback only unless metricsAllowRemote. */
   metricsListen?: string;
   metricsAllowRemote?: boolean;
@@ -261,7 +259,6 @@ export class Daemon {
     try {
       const result = await apply(this.#config, this.host, {
         onStep: (step, i, n) => this.#log.info(`apply ${i + 1}/${n}: ${describeStep(step)} [impact ${step.impact}]`),
-        ...(this.#options.stepDelayMs ? { stepDelayMs: this.#options.stepDelayMs } : {}),
       });
       this.#lastPlan = result.plan;
       this.#lastApplyBefore = result.before;

@@ -70,13 +70,11 @@ async function main(): Promise<number> {
 
   if (argv.check) return check(load, netnsPath);
 
-  const stepDelay = Number(process.env['BONDD_TEST_STEP_DELAY_MS'] ?? 0);
   const daemon = await Daemon.start({
     load,
     stateDir: argv['state-dir'],
     socketPath: argv.socket,
     ...(netnsPath ? { netnsPath } : {}),
-    ...(stepDelay > 0 ? { stepDelayMs: stepDelay } : {}),
     ...(argv['metrics-listen'] !== undefined ? { metricsListen: argv['metrics-listen'], metricsAllowRemote: argv['metrics-allow-remote'] } : {}),
     ...(argv['metrics-textfile'] !== undefined ? { metricsTextfile: argv['metrics-textfile'] } : {}),
   });

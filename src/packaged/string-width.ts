@@ -12,6 +12,7 @@ import { eastAsianWidth } from 'get-east-asian-width';
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 // CSI and OSC sequences, as ansi-regex matches them in terminal output.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences start with ESC and end with BEL or ST
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\p{Cc}]/u;
 

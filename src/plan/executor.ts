@@ -44,12 +44,11 @@ export interface HostOps {
 }
 
 export interface ApplyOptions {
-  /** Called before each step runs (for logs and progress). */
-  onStep?(step: Step, index: number, total: number): void;
-  /** Test hook: fail deliberately before running the step with this index. */
-  failBeforeStep?: number;
-  /** Test hook: pause before each step (lets a test kill the process midway). */
-  stepDelayMs?: number;
+  /**
+   * Called before each step runs (logs, progress). The apply waits for a returned promise; a
+   * throw or rejection stops it before that step, and what ran is rolled back.
+   */
+  onStep?(step: Step, index: number, total: number): void | Promise<void>;
   /** Run only the steps this accepts (and verify only those): used to enslave a late slave without touching anything else. */
   filter?(step: Step): boolean;
 }
@@ -149,9 +148,7 @@ function bridgeSettings(s: { stp?: boolean; forwardDelay?: number }): { stp?: bo
 
 async function runSteps(steps: Step[], ops: HostOps, config: Pick<DesiredConfig, 'bonds'>, options: ApplyOptions, executed: Step[]): Promise<void> {
   for (const [i, step] of steps.entries()) {
-    options.onStep?.(step, i, steps.length);
-    if (options.stepDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stepDelayMs));
-    if (options.failBeforeStep === i) throw new Error(`injected failure before step ${i + 1}: ${describeStep(step)}`);
+    await options.onStep?.(step, i, steps.length);
     await runStep(step, ops, backendKindOf(config, step.bond));
     executed.push(step);
   }

@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 import { BOND_OPTIONS, SLAVE_OPTIONS } from '../../src/bond/options.js';
@@ -38,9 +39,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
  * only go down. Lower a ceiling when a file gets cleaner; remove the entry at 0.
  */
 const CEILINGS: Readonly<Record<string, number>> = {
-  'src/config/yaml.ts': 10,
-  'src/config/ifcfg.ts': 9,
-  'src/config/interfaces.ts': 7,
+  'src/config/yaml.ts': 9,
+  'src/config/ifcfg.ts': 5,
+  'src/config/interfaces.ts': 4,
   'src/config/check.ts': 8,
   'src/config/render.ts': 2,
   'src/plan/planner.ts': 10,
@@ -63,10 +64,15 @@ function tsFiles(dir: string): string[] {
   );
 }
 
-/** Option names quoted in a source text ('x', "x" or `x`), comments left out. */
+/** Option names written as string literals in a source text (the TypeScript parser finds them: comments and regular expressions are not strings). */
 export function optionLiterals(text: string, names: ReadonlySet<string> = NAMES): string[] {
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  return [...code.matchAll(/(['"`])([a-z0-9_]+)\1/g)].map((m) => m[2]!).filter((s) => names.has(s));
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && names.has(node.text)) found.push(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile('x.ts', text, ts.ScriptTarget.ES2022, true));
+  return found;
 }
 
 describe('option names live in the option table', () => {
@@ -79,10 +85,11 @@ describe('option names live in the option table', () => {
   }
 
   it('finds literals (the scanner works)', () => {
-    expect(optionLiterals(`// 'miimon' in a comment\nconst a = 'miimon'; f("lacp_rate", \`updelay\`, 'nope');`)).toEqual([
+    expect(optionLiterals(`// 'miimon' in a comment\nconst g = '/etc/*.yaml', a = 'miimon'; f("lacp_rate", \`updelay\`, 'nope', { 'lp_interval': 1 });`)).toEqual([
       'miimon',
       'lacp_rate',
       'updelay',
+      'lp_interval',
     ]);
   });
 
