@@ -18,7 +18,7 @@
  *   warning at the end, and every interface the input defines is either part of a bond's stack or
  *   named as not imported. The accounting is returned with the result, so a test can check it.
  */
-import { BOND_OPTIONS, findOption, sameOptionValue } from '../bond/options.js';
+import { BOND_OPTIONS, findOption, findSlaveOption, sameOptionValue } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { type Cidr, gatewayProblem, hostAddressWarning, macProblem, normaliseMac, networkOf, parseCidr, parseIp } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place } from './check.js';
@@ -198,6 +198,13 @@ export class Ledger {
     this.mark(place, 'covered');
   }
 
+  /** A physical line that continues `firstLine` (backslash-newline) shares its outcome. */
+  continuation(file: string, line: number, firstLine: number): void {
+    this.followers.push({ file, line, firstLine });
+  }
+
+  private readonly followers: Array<{ file: string; line: number; firstLine: number }> = [];
+
   /**
    * Closes the books: every item neither used, covered nor on a line with a message gets a
    * warning (`unknownHint` says what to do with it), then returns the accounting.
@@ -211,11 +218,16 @@ export class Ledger {
       if (!it.used && !it.covered && !errs.has(k) && !warnsBefore.has(k)) diag.warn({ ...it.place, message: unknownHint(it.place) });
     }
     const warns = msgLines(diag.warnings);
-    return this.items.map((it) => {
+    const out = this.items.map((it) => {
       const k = lineKey(it.place.file, it.place.line);
       const outcome: Outcome = errs.has(k) ? 'error' : warns.has(k) && !it.used ? 'warning' : it.covered && !it.used ? 'warning' : 'imported';
       return { file: it.place.file, line: it.place.line, key: it.place.path, outcome };
     });
+    for (const f of this.followers) {
+      const head = out.find((e) => e.file === f.file && e.line === f.firstLine);
+      if (head) out.push({ ...head, line: f.line });
+    }
+    return out;
   }
 }
 
@@ -343,7 +355,10 @@ function buildBond(d: DraftBond, tool: string, diag: Diagnostics): { bond: Desir
   const primaryPlaced = d.primary ?? (fromOptions ? { value: String(fromOptions.value), place: fromOptions.place } : undefined);
   placed.delete('primary');
   if (primaryPlaced) {
-    if (primaryPlaced.value !== '') primary = primaryPlaced.value;
+    const modes = findOption('primary')!.modes;
+    if (primaryPlaced.value !== '' && !modes.includes(mode)) {
+      diag.warn({ ...primaryPlaced.place, message: `primary ${primaryPlaced.value} is refused by the kernel in mode ${mode} (EACCES); it applies to ${modes.join(', ')}. Not imported (it never reached the bond under ${tool})` });
+    } else if (primaryPlaced.value !== '') primary = primaryPlaced.value;
     refs.set('primary', primaryPlaced.place);
   }
   applyToolDefaults(d, placed, diag);
@@ -505,8 +520,8 @@ function buildSlave(s: DraftSlave, i: number, refs: Refs, diag: Diagnostics): Sl
   }
   const options: Record<string, OptionValue> = {};
   for (const { value: o, place } of s.options) {
-    const opt = findOption(o.name);
-    if (!opt?.perSlave) {
+    const opt = findSlaveOption(o.name);
+    if (!opt) {
       diag.error({ ...place, message: `${o.name} is not a per-slave option` });
       continue;
     }

@@ -1,7 +1,7 @@
 /**
  * Loading the bonding driver.
  *
- * Kernel behaviour (reference §4.1):
+ * Kernel behaviour (docs/kernel-notes.md §4):
  * - Once the driver is initialised, every network namespace has /sys/class/net/bonding_masters
  *   (bond_net_init() creates it per namespace), so its presence means "bonding is usable".
  * - A driver built into the kernel has /sys/module/bonding (for its parameters) but no

@@ -20,7 +20,7 @@ import { addressSnapshot, inGuest, links, linkSnapshot, readSysfs } from './help
 
 const canRun = inGuest || (process.getuid?.() === 0 && hostHasBonding());
 
-function bond(b: Partial<DesiredBond> & { slaves: string[] }, backend: BackendKind): DesiredBond {
+function bond(b: Omit<Partial<DesiredBond>, 'slaves'> & { slaves: string[] }, backend: BackendKind): DesiredBond {
   return {
     name: 'bond0',
     mode: 'active-backup',

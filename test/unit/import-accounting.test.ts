@@ -8,6 +8,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AccountEntry, ImportError, type ImportResult } from '../../src/config/assemble.js';
+import { importIfcfg } from '../../src/config/ifcfg.js';
+import { importInterfaces } from '../../src/config/interfaces.js';
 import { importNetplan } from '../../src/config/netplan.js';
 import type { DesiredConfig } from '../../src/config/types.js';
 
@@ -23,6 +25,17 @@ interface Format {
 }
 
 const FORMATS: Record<string, Format> = {
+  ifcfg: {
+    run: (p) => importIfcfg(p),
+    comment: /^\s*#/,
+    // The device of an ifcfg file (not of alias or route files).
+    defined: (text) => [...text.matchAll(/^DEVICE=([^\s:]+)$/gm)].map((m) => m[1]!),
+  },
+  interfaces: {
+    run: (p) => importInterfaces(p),
+    comment: /^\s*#/,
+    defined: (text) => [...text.matchAll(/^iface\s+([^\s:]+)/gm)].map((m) => m[1]!).filter((n) => n !== 'lo'),
+  },
   netplan: {
     run: (p) => importNetplan(p),
     comment: /^\s*#/,

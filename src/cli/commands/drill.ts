@@ -16,7 +16,7 @@
  * Exit codes: 0 the drill ran (whatever loss it measured), 1 it could not run, 2 bad arguments
  * (nothing was built).
  */
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
