@@ -274,7 +274,7 @@ export interface AssembleInput {
   sourceFiles: string[];
   bonds: DraftBond[];
   /** Every interface the input defines, with where (for "not imported" notes). */
-  defined: Array<{ name: string; place: Place; kind: string }>;
+  defined: Array<{ name: string; place: Place; kind: string; reason?: string }>;
   /** Tool name for messages ("netplan", "NetworkManager", ...). */
   tool: string;
   ledger: Ledger;
@@ -309,7 +309,7 @@ export function assemble(input: AssembleInput, diag: Diagnostics): ImportResult 
   for (const d of input.defined) {
     if (inStack.has(d.name) || named.has(d.name)) continue;
     named.add(d.name);
-    const reason = `${d.kind} ${d.name} is not part of any bond's stack; not imported (it stays with ${input.tool} or whatever manages it after the switch)`;
+    const reason = d.reason ?? `${d.kind} ${d.name} is not part of any bond's stack; not imported (it stays with ${input.tool} or whatever manages it after the switch)`;
     notImported.push({ name: d.name, place: d.place, reason });
     diag.warn({ ...d.place, message: reason });
   }

@@ -12,6 +12,7 @@ import { importIfcfg } from '../../src/config/ifcfg.js';
 import { importInterfaces } from '../../src/config/interfaces.js';
 import { importNetplan } from '../../src/config/netplan.js';
 import { importNetworkd } from '../../src/config/networkd.js';
+import { importNm } from '../../src/config/nm.js';
 import type { DesiredConfig } from '../../src/config/types.js';
 
 const ROOT = 'test/fixtures/import';
@@ -26,6 +27,11 @@ interface Format {
 }
 
 const FORMATS: Record<string, Format> = {
+  nm: {
+    run: (p) => importNm(p),
+    comment: /^\s*[#;]/,
+    defined: (text) => [...text.matchAll(/^interface-name=(\S+)$/gm)].map((m) => m[1]!),
+  },
   networkd: {
     run: (p) => importNetworkd(p),
     comment: /^\s*[#;]/,
