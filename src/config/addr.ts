@@ -202,14 +202,14 @@ export function macProblem(mac: string): string | undefined {
  * Checks a gateway against the bond's addresses: it must be inside one of the subnets of its
  * family (an IPv6 link-local gateway is always reachable). Returns an error string or undefined.
  */
-export function gatewayProblem(gw: Ip, addresses: readonly Cidr[]): string | undefined {
+export function gatewayProblem(gw: Ip, addresses: readonly Cidr[], owner = 'the bond'): string | undefined {
   if (isIPv6LinkLocal(gw)) return undefined;
   const same = addresses.filter((a) => a.family === gw.family);
   if (same.some((a) => contains(a, gw))) return undefined;
   if (same.length === 0) {
-    return `${gw.text} is not reachable: the bond has no IPv${gw.family} address (add one whose subnet contains the gateway)`;
+    return `${gw.text} is not reachable: ${owner} has no IPv${gw.family} address (add one whose subnet contains the gateway)`;
   }
-  return `${gw.text} is outside the bond's IPv${gw.family} subnets (${same.map(networkOf).join(', ')}); the kernel would refuse the route (Network is unreachable)`;
+  return `${gw.text} is outside ${owner}'s IPv${gw.family} subnets (${same.map(networkOf).join(', ')}); the kernel would refuse the route (Network is unreachable)`;
 }
 
 /**

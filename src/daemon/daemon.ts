@@ -23,8 +23,8 @@ import { KernelHost } from '../plan/host.js';
 import type { ObservedHost } from '../plan/observed.js';
 import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
-import { Journal, type JournalEntry } from './journal.js';
-import { LinkCache, type LinkChange } from './link-cache.js';
+import { Journal, type JournalEntry } from '../state/journal.js';
+import { LinkCache, type LinkChange } from '../state/link-cache.js';
 import { sdNotify, watchdogIntervalMs } from './notify.js';
 
 export interface DaemonOptions {

@@ -25,6 +25,7 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 async function main(): Promise<number> {
+  if (process.argv.length === 3 && process.argv[2] === '--version') return printVersion();
   const argv = await yargs(hideBin(process.argv))
     .scriptName('bondd')
     .usage('$0 [--config FILE | --ifcfg DIR [--modprobe FILE...] | --interfaces FILE] [--check]\n\nKeeps the kernel\'s bonds matching the configuration and records every failover.')
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     })
     .help()
     .version(false)
+    .option('version', { type: 'boolean', describe: 'print the version, git commit, Node.js version and whether the kernel has the bonding driver' })
     .parseAsync();
 
   if (argv.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(argv.netns)) throw Object.assign(new Error(`--netns: "${argv.netns}" is not a namespace name`), { usage: true });
@@ -87,6 +89,13 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  return 0;
+}
+
+/** --version (src/version/info.ts): loaded only for it. */
+async function printVersion(): Promise<number> {
+  const { versionInfo, formatVersion } = await import('../version/info.js');
+  process.stdout.write(formatVersion('bondd', await versionInfo()));
   return 0;
 }
 

@@ -66,6 +66,7 @@ const COLOR = {
 /** Escapes text for XML content and attribute values; drops characters XML 1.0 forbids. */
 export function escapeXml(text: string): string {
   return text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the allowed XML 1.0 characters include tab, LF and CR
     .replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hostHasBonding } from '../../src/vm/guest.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 import { runCommand, useTopology, waitFor, type Topology } from '../netns/index.js';
 import {
   BONDD,

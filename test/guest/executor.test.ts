@@ -14,13 +14,13 @@ import type { BackendKind, DesiredBond, DesiredConfig } from '../../src/config/t
 import { apply, ApplyError } from '../../src/plan/executor.js';
 import { KernelHost } from '../../src/plan/host.js';
 import { describeStep, plan } from '../../src/plan/planner.js';
-import { hostHasBonding } from '../../src/vm/guest.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 import { runCommand, useTopology, waitFor, type Namespace, type Topology } from '../netns/index.js';
 import { addressSnapshot, inGuest, links, linkSnapshot, readSysfs } from './helpers/daemon-harness.js';
 
 const canRun = inGuest || (process.getuid?.() === 0 && hostHasBonding());
 
-function bond(b: Partial<DesiredBond> & { slaves: string[] }, backend: BackendKind): DesiredBond {
+function bond(b: Omit<Partial<DesiredBond>, 'slaves'> & { slaves: string[] }, backend: BackendKind): DesiredBond {
   return {
     name: 'bond0',
     mode: 'active-backup',

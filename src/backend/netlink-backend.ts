@@ -4,7 +4,7 @@
  * /run/netns/NAME): the socket is opened inside that namespace, so everything here works
  * in-process for any namespace.
  *
- * Kernel behaviour it relies on (shared/reference/kernel-bonding.md §1.1, §2, §4, §7):
+ * Kernel behaviour it relies on (docs/kernel-notes.md §1, §2, §3, §6):
  * - Create is ONE RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL, IFLA_IFNAME and
  *   IFLA_LINKINFO{KIND "bond", DATA{mode + every option}}. bond_newlink() runs bond_changelink()
  *   before register_netdevice(), so the bond is down and slave-less while the options are applied
@@ -52,28 +52,33 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
-import type { AggregatorInfo, BondBackend, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from './backend.js';
-import { BondError, explainKernelError, type BondOperation, type KernelErrorContext } from './errors.js';
-import { InvalidNameError, sysClassNetPath, validateIfname } from './names.js';
-import type { BondMode, BondOption, OptionValue } from './option-types.js';
+import type { AggregatorInfo, BondBackend, ObservedBond, ObservedSlave } from '../bond/backend.js';
+import { BondError, explainKernelError, type BondOperation, type KernelErrorContext } from '../bond/errors.js';
+import { InvalidNameError, sysClassNetPath, validateIfname } from '../bond/names.js';
+import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
 import {
+  afterSetting,
   BOND_OPTIONS,
-  DEFAULT_MIIMON,
-  OptionValueError,
-  UnknownOptionError,
   enumName,
   enumNumber,
   findOption,
   findSlaveOption,
   isBondMode,
+  MII_STATES,
+  miimonOf,
+  MODE_OPTION,
   modeName,
-  modeUsesArp,
+  namedSlaves,
   optionByIfla,
+  OptionValueError,
   parseOptionValue,
   resolveOption,
   sameOptionValue,
+  SLAVE_STATES,
   slaveOptionByIfla,
-} from './options.js';
+  UnknownOptionError,
+  type BondSettings,
+} from '../bond/options.js';
 import { AttrMap, formatMac, nested, parseMac, readUint, s32, str, u16, u32, u8, bytes, encodeAttr } from '../netlink/attributes.js';
 import { formatIp, parseIp } from '../netlink/address.js';
 import {
@@ -136,24 +141,21 @@ interface CheckedOption {
   value: OptionValue;
 }
 
-const MII: readonly MiiStatus[] = ['up', 'going-down', 'down', 'going-back'];
-const STATES: readonly SlaveState[] = ['active', 'backup'];
-const DELAY_OPTIONS = BOND_OPTIONS.filter((o) => o.needsMiimon);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Pure helpers: encoding and decoding of option values                                            */
 
-function ipList(data: Buffer, size: 4 | 16): string[] {
+function ipList(option: BondOption, data: Buffer, size: 4 | 16): string[] {
   const out: string[] = [];
   for (const attr of AttrMap.decode(data).list) {
     if (attr.data.length !== size) continue;
     const text = formatIp(attr.data);
-    out.push(normaliseAddress(size === 4 ? 'arp_ip_target' : 'ns_ip6_target', text));
+    out.push(normaliseAddress(option, text));
   }
   return out;
 }
 
-function normaliseAddress(option: string, text: string): string {
+function normaliseAddress(option: BondOption, text: string): string {
   try {
     return (parseOptionValue(option, [text]) as string[])[0] ?? text;
   } catch {
@@ -182,9 +184,9 @@ export function decodeOptionValue(option: BondOption, data: Buffer, nameOf: (ind
     case 'mac':
       return formatMac(data);
     case 'ipv4-list':
-      return ipList(data, 4);
+      return ipList(option, data, 4);
     case 'ipv6-list':
-      return ipList(data, 16);
+      return ipList(option, data, 16);
     case null:
       throw new TypeError(`${option.name} has no netlink attribute`);
   }
@@ -238,12 +240,12 @@ export function bondOptionsFromLink(link: LinkMessage, nameOf: (index: number) =
   const found = new Map<BondOption, OptionValue>();
   for (const attr of data?.list ?? []) {
     const option = optionByIfla(attr.type);
-    if (!option || option.name === 'mode' || found.has(option)) continue;
+    if (!option || option === MODE_OPTION || found.has(option)) continue;
     found.set(option, decodeOptionValue(option, attr.data, nameOf));
   }
   const options: Record<string, OptionValue> = {};
   for (const option of BOND_OPTIONS) {
-    if (option.name === 'mode') continue;
+    if (option === MODE_OPTION) continue;
     const value = found.get(option);
     if (value !== undefined) options[option.name] = value;
     else if (option.kind === 'ifname') options[option.name] = '';
@@ -314,8 +316,7 @@ export function observeBond(
       partnerMac: ad.partnerMac,
     };
   }
-  const activeSlave = options['active_slave'] as string;
-  const primary = options['primary'] as string;
+  const { activeSlave, primary } = namedSlaves(options);
   return {
     name: bond.name,
     index: bond.index,
@@ -326,8 +327,8 @@ export function observeBond(
     mode,
     options,
     slaves,
-    activeSlave: activeSlave === '' ? null : activeSlave,
-    primary: primary === '' ? null : primary,
+    activeSlave,
+    primary,
     ad: aggregator,
   };
 }
@@ -338,8 +339,8 @@ function observeSlave(link: LinkMessage, mode: BondMode, facts: SlaveFacts | und
     name: link.name,
     index: link.index,
     permMac: info.permHwaddr ?? null,
-    state: STATES[info.state ?? 1] ?? 'backup',
-    mii: MII[info.miiStatus ?? 2] ?? 'down',
+    state: SLAVE_STATES[info.state ?? 1] ?? 'backup',
+    mii: MII_STATES[info.miiStatus ?? 2] ?? 'down',
     linkFailureCount: info.linkFailureCount ?? 0,
     options: slaveOptionsFromLink(link),
     speedMbps: facts?.speedMbps ?? null,
@@ -480,14 +481,8 @@ export class NetlinkBackend implements BondBackend {
     if (!observed) throw noSuchBond(bond, 'read');
     const mismatches: OptionMismatch[] = [];
     for (const { option, value } of checked) {
-      const actual =
-        option.name === 'mode'
-          ? observed.mode
-          : option.name === 'active_slave'
-            ? (observed.activeSlave ?? '')
-            : option.name === 'primary'
-              ? (observed.primary ?? '')
-              : observed.options[option.name];
+      // ObservedBond.options holds primary and active_slave too ('' for none), mode apart.
+      const actual = option === MODE_OPTION ? observed.mode : observed.options[option.name];
       if (actual === undefined || !sameOptionValue(option, value, actual)) mismatches.push({ option: option.name, wanted: value, actual });
     }
     return mismatches;
@@ -514,17 +509,23 @@ export class NetlinkBackend implements BondBackend {
     this.checkOpen();
     const bond = this.validName(name, 'create');
     if (!isBondMode(mode)) {
-      throw inputError(bond, 'create', new OptionValueError('mode', mode, `mode: ${JSON.stringify(mode)} is not a bonding mode`), 'mode');
+      throw inputError(bond, 'create', new OptionValueError(MODE_OPTION.name, mode, `mode: ${JSON.stringify(mode)} is not a bonding mode`), MODE_OPTION.name);
     }
     const checked = this.checkOptions(bond, 'create', options).filter((c) => {
-      if (c.option.name !== 'mode') return true;
+      if (c.option !== MODE_OPTION) return true;
       if (c.value === mode) return false;
-      throw inputError(bond, 'create', new OptionValueError('mode', c.value, `mode is ${String(c.value)} in the options but ${mode} was asked for`), 'mode');
+      const message = `mode is ${String(c.value)} in the options but ${mode} was asked for`;
+      throw inputError(bond, 'create', new OptionValueError(MODE_OPTION.name, c.value, message), MODE_OPTION.name);
     });
-    // Mode is applied first and sets miimon 100 when entering 802.3ad/tlb/alb with miimon 0; a
-    // miimon in the same request is applied after it.
-    const miimonGiven = checked.find((c) => c.option.name === 'miimon')?.value as number | undefined;
-    const miimon = miimonGiven ?? (modeUsesArp(mode) ? 0 : DEFAULT_MIIMON);
+    // The kernel applies one request in table order (bond_changelink): mode first, with its side
+    // effect on miimon, then miimon; the delays are checked against the miimon in force when
+    // their turn comes. A new bond starts with miimon 0.
+    const inOrder = [{ option: MODE_OPTION, value: mode as OptionValue }, ...checked].sort(
+      (a, b) => BOND_OPTIONS.indexOf(a.option) - BOND_OPTIONS.indexOf(b.option),
+    );
+    const firstDelay = inOrder.findIndex((c) => c.option.needsMiimon);
+    const beforeDelays = firstDelay < 0 ? inOrder : inOrder.slice(0, firstDelay);
+    const miimon = miimonOf(beforeDelays.reduce((s, c) => afterSetting(s, c.option, c.value), { mode, options: {} } as BondSettings).options);
     // A nonzero delay without miimon makes the kernel refuse the whole create (EPERM): say so
     // without sending it.
     const delay = checked.find((c) => c.option.needsMiimon && c.value !== 0);
@@ -532,9 +533,7 @@ export class NetlinkBackend implements BondBackend {
       const e = explainKernelError({ bond, op: 'set', errno: 'EPERM', option: delay.option.name, value: delay.value, mode });
       throw new BondError(e.message, { bond, code: e.code, hint: e.hint, op: 'create', option: e.option, errno: e.errno });
     }
-    const sent = [{ option: findOption('mode')!, value: mode as OptionValue }, ...checked]
-      .filter((c) => !(c.option.needsMiimon && c.value === 0 && miimon === 0))
-      .sort((a, b) => BOND_OPTIONS.indexOf(a.option) - BOND_OPTIONS.indexOf(b.option));
+    const sent = inOrder.filter((c) => !(c.option.needsMiimon && c.value === 0 && miimon === 0));
     const attrs: Buffer[] = [];
     for (const c of sent) attrs.push(await this.encode(bond, 'create', c, mode));
 
@@ -583,11 +582,11 @@ export class NetlinkBackend implements BondBackend {
     const checked = this.checkOptions(bond, 'set', options);
     if (checked.length === 0) return;
     const link = await this.bondLink(bond, 'set');
-    let mode = modeName(link.bond?.mode ?? -1);
-    let miimon = link.bond?.miimon ?? 0;
+    let settings: BondSettings = { mode: modeName(link.bond?.mode ?? -1)!, options: { miimon: link.bond?.miimon ?? 0 } };
     for (const c of checked) {
+      const mode = settings.mode;
       // A 0 delay while miimon is 0 is refused (EPERM) and reads back as 0 anyway.
-      if (c.option.needsMiimon && c.value === 0 && miimon === 0) continue;
+      if (c.option.needsMiimon && c.value === 0 && miimonOf(settings.options) === 0) continue;
       const attr = await this.encode(bond, 'set', c, mode);
       try {
         await this.rtnl.request(RTM_NEWLINK, 0, linkRequest({ index: link.index, kind: 'bond', infoData: [attr] }));
@@ -596,12 +595,7 @@ export class NetlinkBackend implements BondBackend {
         throw this.kernelError(error, { bond, op: 'set', option: c.option.name, value: c.value, mode });
       }
       // Follow the kernel's side effects on miimon, which decide whether delays are accepted.
-      if (c.option.name === 'miimon') miimon = c.value as number;
-      else if (c.option.name === 'arp_interval' && (c.value as number) > 0) miimon = 0;
-      else if (c.option.name === 'mode') {
-        mode = c.value as BondMode;
-        if (!modeUsesArp(mode) && miimon === 0) miimon = DEFAULT_MIIMON;
-      }
+      settings = afterSetting(settings, c.option, c.value);
     }
   }
 

@@ -1,12 +1,16 @@
 /**
  * TypeScript API over scripts/guest: run a command where the real bonding driver exists.
  *
+ * A development tool of the checkout, not part of bondd/bondctl: tests and benchmarks import it;
+ * `bondctl drill` loads it at run time only when it must re-run itself in the VM (see
+ * src/cli/commands/drill.ts), and works without it on a kernel that has bonding.
+ *
  * The development and CI hosts run a kernel without bonding, so scripts/guest boots Debian's
  * kernel under QEMU with the host root shared read-only (see scripts/setup); on a host whose
  * kernel has bonding it runs the command directly. This module only spawns that script with an
  * argument array (never a shell string) and supervises it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,17 +46,6 @@ export function checkoutRoot(): string {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('cannot find the bondd checkout (scripts/guest) above ' + fileURLToPath(import.meta.url));
     dir = parent;
-  }
-}
-
-/** True when the running kernel has the bonding driver, loaded or loadable. */
-export function hostHasBonding(): boolean {
-  if (existsSync('/sys/class/net/bonding_masters')) return true;
-  try {
-    // -n: dry run, resolves the module without loading it.
-    return spawnSync('modprobe', ['-n', '-q', 'bonding'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  } catch {
-    return false;
   }
 }
 

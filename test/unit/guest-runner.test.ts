@@ -1,11 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkoutRoot, hostHasBonding, runInGuest } from '../../src/vm/guest.js';
+import { checkoutRoot, runInGuest } from '../../scripts/lib/guest-runner.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 
 // These tests never boot a VM: they check the plumbing around scripts/guest with inputs that
 // scripts/guest rejects before it starts anything.
-describe('src/vm/guest', () => {
+describe('scripts/lib/guest-runner', () => {
   const made: string[] = [];
   afterEach(() => {
     for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });

@@ -7,9 +7,9 @@
  *   sysfs mounted inside it (SysfsBackend's netnsPath: an `ip netns exec` helper process).
  *   A namespace path that is the process's own is treated as no path at all (no helper).
  */
-import type { BackendName, BondBackend } from './backend.js';
+import type { BackendName, BondBackend } from '../bond/backend.js';
 import { NetlinkBackend, isOwnNamespace } from './netlink-backend.js';
-import { SysfsBackend } from '../sysfs/backend.js';
+import { SysfsBackend } from './sysfs-backend.js';
 
 export interface OpenBackendOptions {
   /** Network namespace to work in (/run/netns/NAME); the process's own by default. */

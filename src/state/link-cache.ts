@@ -2,7 +2,7 @@
  * The link cache: the last known state of every interface, fed by RTNLGRP_LINK notifications,
  * and the translation of each notification into the bond events worth recording.
  *
- * Kernel behaviour this relies on (kernel-bonding.md §5):
+ * Kernel behaviour this relies on (docs/kernel-notes.md §5):
  * - every RTM_NEWLINK is a full description of the device, so comparing it with the previous one
  *   tells what changed, and duplicates (frequent during enslave) change nothing;
  * - IFLA_EVENT_BONDING_FAILOVER arrives in active-backup only; balance-tlb/alb change their active
@@ -14,6 +14,7 @@
  * - after ENOBUFS the kernel has dropped notifications: resync() compares a full dump with the
  *   cache and reports what changed in between, including interfaces that disappeared.
  */
+import { MII_STATES } from '../bond/options.js';
 import type { LinkMessage } from '../netlink/link.js';
 import type { JournalEntry } from './journal.js';
 
@@ -36,7 +37,6 @@ export interface CachedLink {
   linkFailureCount?: number;
 }
 
-const MII_NAMES = ['up', 'going down', 'down', 'going back'];
 
 function toCached(m: LinkMessage): CachedLink {
   const cached: CachedLink = {
@@ -162,8 +162,8 @@ export class LinkCache {
         if (next.mii === 2) this.#lastLinkLoss.set(next.index, now);
         out.push({
           kind: 'slave-mii', bond: masterName!, slave: next.name,
-          message: `${masterName}: ${next.name} link ${MII_NAMES[next.mii] ?? next.mii} (failures: ${next.linkFailureCount ?? '?'})`,
-          data: { mii: MII_NAMES[next.mii] ?? next.mii, linkFailureCount: next.linkFailureCount },
+          message: `${masterName}: ${next.name} link ${MII_STATES[next.mii] ?? next.mii} (failures: ${next.linkFailureCount ?? '?'})`,
+          data: { mii: MII_STATES[next.mii] ?? next.mii, linkFailureCount: next.linkFailureCount },
         });
       }
       if (samePlace && prev.slaveState !== undefined && next.slaveState !== undefined && prev.slaveState !== next.slaveState) {

@@ -13,7 +13,7 @@
  *   BondError that says to use the netlink backend.
  * - 802.3ad churn states are netlink-only too (ObservedSlave.ad has no churn fields here).
  *
- * Kernel behaviour the backend relies on (reference §1, §2, §4):
+ * Kernel behaviour the backend relies on (docs/kernel-notes.md §1, §2, §4):
  * - Every option write goes through bond_opt_tryset_rtnl() → __bond_opt_set(), the same checks as
  *   netlink: EACCES (mode), ENOTEMPTY (needs no slaves), EBUSY (needs the bond down), EINVAL
  *   (value), then the option's own errors. The errno of the write(2) is the kernel's answer.
@@ -42,6 +42,10 @@ import {
   parseSysfsValue,
   resolveOption,
   sysfsListOps,
+  MODE_OPTION,
+  SLAVE_STATES,
+  namedSlaves,
+  parseMiiStatus as miiStatusFromText,
   type KernelOptionSupport,
   type RawOptionValue,
 } from '../bond/options.js';
@@ -57,8 +61,8 @@ import {
   readLinkFacts,
   type ClosableSysfsIO,
   type SysfsIO,
-} from './files.js';
-import { ensureBondingLoaded } from './module.js';
+} from '../sysfs/files.js';
+import { ensureBondingLoaded } from '../sysfs/module.js';
 
 export const BONDING_MASTERS = posix.join(SYS_CLASS_NET, 'bonding_masters');
 
@@ -83,24 +87,18 @@ interface CheckedOption {
 /** A slave disappeared while the bond was being read; the read starts over. */
 class ReadRaced extends Error {}
 
-const MII_STATUS: Readonly<Record<string, MiiStatus>> = {
-  up: 'up',
-  'going down': 'going-down',
-  down: 'down',
-  'going back': 'going-back',
-};
 
 /** bonding_slave/mii_status ("going down") → MiiStatus ('going-down'). */
 export function parseMiiStatus(text: string): MiiStatus {
-  const status = MII_STATUS[text.trim()];
+  const status = miiStatusFromText(text);
   if (!status) throw new SyntaxError(`unknown slave MII status ${JSON.stringify(text.trim())}`);
   return status;
 }
 
 /** bonding_slave/state: the kernel prints "active" or "backup". */
 export function parseSlaveState(text: string): SlaveState {
-  const state = text.trim();
-  if (state !== 'active' && state !== 'backup') throw new SyntaxError(`unknown slave state ${JSON.stringify(state)}`);
+  const state = SLAVE_STATES.find((s) => s === text.trim());
+  if (!state) throw new SyntaxError(`unknown slave state ${JSON.stringify(text.trim())}`);
   return state;
 }
 
@@ -211,14 +209,14 @@ export class SysfsBackend implements BondBackend {
       const support = kernelOptionsFromListing(listed);
       const read = (file: string): Promise<string> => this.io.read(sysClassNetPath(bond, 'bonding', file));
 
-      const modeValue = parseSysfsValue('mode', await read('mode'));
+      const modeValue = parseSysfsValue(MODE_OPTION, await read(MODE_OPTION.sysfs!));
       if (!isBondMode(modeValue)) throw new SyntaxError(`${bond}: unknown bonding mode ${JSON.stringify(modeValue)}`);
       const mode: BondMode = modeValue;
 
       // Every option the table knows and this kernel has a file for. Files that print nothing
       // (ad_actor_sys_prio, ad_actor_system, ad_user_port_key outside 802.3ad) are left out, as
       // the kernel leaves their netlink attributes out.
-      const readable = BOND_OPTIONS.filter((o) => o.name !== 'mode' && support.present.has(o.name));
+      const readable = BOND_OPTIONS.filter((o) => o !== MODE_OPTION && support.present.has(o.name));
       const values = await Promise.all(
         readable.map(async (option) => parseSysfsValue(option, await read(optionFile(option, listed)!))),
       );
@@ -235,8 +233,7 @@ export class SysfsBackend implements BondBackend {
         this.io.read(sysClassNetPath(bond, 'ifindex')),
         mode === '802.3ad' ? this.readAggregator(bond) : Promise.resolve(null),
       ]);
-      const activeSlave = typeof options['active_slave'] === 'string' ? options['active_slave'] : '';
-      const primary = typeof options['primary'] === 'string' ? options['primary'] : '';
+      const { activeSlave, primary } = namedSlaves(options);
       return {
         name: bond,
         index: Number(index.trim()),
@@ -248,9 +245,9 @@ export class SysfsBackend implements BondBackend {
         mode,
         options,
         slaves,
-        activeSlave: activeSlave === '' ? null : activeSlave,
+        activeSlave,
         // A primary named before it was enslaved is stored by the kernel but reads back empty.
-        primary: primary === '' ? null : primary,
+        primary,
         ad,
       };
     } catch (error) {
@@ -326,14 +323,15 @@ export class SysfsBackend implements BondBackend {
     const bond = this.bondName(name, 'create');
     let modeValue: string;
     try {
-      modeValue = parseOptionValue('mode', mode) as string;
+      modeValue = parseOptionValue(MODE_OPTION, mode) as string;
     } catch (error) {
-      throw inputError(bond, 'create', error as Error, 'mode');
+      throw inputError(bond, 'create', error as Error, MODE_OPTION.name);
     }
     const checked = this.checkOptions(bond, 'create', options).filter((c) => {
-      if (c.option.name !== 'mode') return true;
+      if (c.option !== MODE_OPTION) return true;
       if (c.value === modeValue) return false;
-      throw inputError(bond, 'create', new OptionValueError('mode', c.value, `mode is ${String(c.value)} in the options but ${modeValue} was asked for`), 'mode');
+      const message = `mode is ${String(c.value)} in the options but ${modeValue} was asked for`;
+      throw inputError(bond, 'create', new OptionValueError(MODE_OPTION.name, c.value, message), MODE_OPTION.name);
     });
 
     await this.loadModule();
@@ -352,7 +350,7 @@ export class SysfsBackend implements BondBackend {
       // here), it decides which later options are accepted (EACCES), and changing it resets
       // arp_validate and, for 802.3ad/tlb/alb, arp_interval and miimon.
       // Option refusals are explained as for setOptions() ('set'): same kernel path, same causes.
-      await this.writeOption(bond, 'set', { option: findOption('mode')!, value: modeValue }, listed, modeValue);
+      await this.writeOption(bond, 'set', { option: MODE_OPTION, value: modeValue }, listed, modeValue);
       for (const c of checked) await this.writeOption(bond, 'set', c, listed, modeValue);
     } catch (error) {
       // All or nothing: a bond with half its options is worse than none.
@@ -614,7 +612,7 @@ export class SysfsBackend implements BondBackend {
 
   private async currentMode(bond: string): Promise<BondMode | undefined> {
     try {
-      const mode = parseSysfsValue('mode', await this.io.read(sysClassNetPath(bond, 'bonding', 'mode')));
+      const mode = parseSysfsValue(MODE_OPTION, await this.io.read(sysClassNetPath(bond, 'bonding', MODE_OPTION.sysfs!)));
       return isBondMode(mode) ? mode : undefined;
     } catch {
       return undefined;
