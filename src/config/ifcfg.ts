@@ -21,7 +21,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { BOND_OPTIONS, findSlaveOption, isListOption } from '../bond/options.js';
+import { BOND_OPTIONS, isListOption } from '../bond/options.js';
 import type { BondOption, OptionValue } from '../bond/option-types.js';
 import { classfulPrefix, formatIPv4, netmaskToPrefix, parseCidr, parseIPv4, parseIp } from './addr.js';
 import {

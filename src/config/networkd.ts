@@ -20,7 +20,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findOption } from '../bond/options.js';
+import { ACTIVE_SLAVE_OPTION, MODE_OPTION, optionBySpelling, spellingsOf } from '../bond/options.js';
 import {
   assemble,
   crOnlyProblem,
@@ -55,35 +55,6 @@ export async function networkdFiles(root = '/'): Promise<{ files: string[]; shad
   }
   return { files: [...byName.keys()].sort().map((n) => byName.get(n)!), shadowed };
 }
-
-/** networkd [Bond] keys whose kernel option name is not derivable; the value kinds follow the table. */
-const BOND_KEYS: Record<string, string> = {
-  Mode: 'mode',
-  TransmitHashPolicy: 'xmit_hash_policy',
-  LACPTransmitRate: 'lacp_rate',
-  MIIMonitorSec: 'miimon',
-  UpDelaySec: 'updelay',
-  DownDelaySec: 'downdelay',
-  PeerNotifyDelaySec: 'peer_notif_delay',
-  LearnPacketIntervalSec: 'lp_interval',
-  AdSelect: 'ad_select',
-  AdActorSystemPriority: 'ad_actor_sys_prio',
-  AdUserPortKey: 'ad_user_port_key',
-  AdActorSystem: 'ad_actor_system',
-  FailOverMACPolicy: 'fail_over_mac',
-  ARPValidate: 'arp_validate',
-  ARPIntervalSec: 'arp_interval',
-  ARPIPTargets: 'arp_ip_target',
-  ARPAllTargets: 'arp_all_targets',
-  ARPMissedMax: 'arp_missed_max',
-  PrimaryReselectPolicy: 'primary_reselect',
-  ResendIGMP: 'resend_igmp',
-  PacketsPerSlave: 'packets_per_slave',
-  GratuitousARP: 'num_grat_arp',
-  AllSlavesActive: 'all_slaves_active',
-  DynamicTransmitLoadBalancing: 'tlb_dynamic_lb',
-  MinLinks: 'min_links',
-};
 
 /** Keys understood and not done by bondd, with what to do instead. */
 const NOT_DONE: Record<string, string> = {
@@ -250,7 +221,7 @@ class Networkd {
         if (s.name === 'NetDev' && (e.key === 'Name' || e.key === 'Kind' || e.key === 'Description')) this.use(e);
         else if (own(s.name, e)) this.use(e);
         else if (s.name === 'NetDev' && e.key === 'MTUBytes') this.diag.warn({ ...e.place, message: `MTUBytes in the .netdev of ${nd.name} is not imported here; bondd reads the MTU from [Link] MTUBytes= of its .network` });
-        else this.diag.warn({ ...e.place, message: `${e.key} in [${s.name}] of ${nd.name} is not imported (bondd does not set it)${suggestion(e.key, Object.keys(BOND_KEYS))}` });
+        else this.diag.warn({ ...e.place, message: `${e.key} in [${s.name}] of ${nd.name} is not imported (bondd does not set it)${suggestion(e.key, spellingsOf('networkd'))}` });
       }
     }
   }
@@ -301,17 +272,16 @@ class Networkd {
   }
 
   private bondKey(e: IniEntry, d: DraftBond): void {
-    const name = BOND_KEYS[e.key];
-    const opt = name ? findOption(name) : undefined;
+    const opt = optionBySpelling('networkd', e.key);
     if (!opt && e.key === 'Primary') {
       this.diag.warn({ ...e.place, message: `networkd has no [Bond] Primary=: it ignored the line, so the bond ran without a primary, and so is it imported. Write PrimarySlave=yes in [Network] of ${e.value}'s .network to have one` });
       return;
     }
     if (!opt) {
-      this.diag.warn({ ...e.place, message: `unknown [Bond] key ${e.key}${suggestion(e.key, Object.keys(BOND_KEYS))}: networkd ignored it, so the bond ran without it, and so is it imported. Fix the key to have it` });
+      this.diag.warn({ ...e.place, message: `unknown [Bond] key ${e.key}${suggestion(e.key, spellingsOf('networkd'))}: networkd ignored it, so the bond ran without it, and so is it imported. Fix the key to have it` });
       return;
     }
-    if (opt.name === 'mode') {
+    if (opt === MODE_OPTION) {
       d.mode = { value: e.value, place: e.place };
       return;
     }
@@ -324,7 +294,8 @@ class Networkd {
       }
       raw = opt.unit === 's' ? Math.floor(ms / 1000) : ms;
     } else if (opt.kind === 'ipv4-list' || opt.kind === 'ipv6-list') raw = e.value.split(/\s+/).filter(Boolean);
-    else if (opt.name === 'all_slaves_active' || opt.name === 'tlb_dynamic_lb') {
+    else if ((opt.kind === 'int' && opt.min === 0 && opt.max === 1) || (opt.kind === 'enum' && opt.values?.map((v) => v.name).join() === 'off,on')) {
+      // networkd booleans (AllSlavesActive=yes, DynamicTransmitLoadBalancing=no) are 0/1 to the kernel.
       const b = parseBool(e.value);
       if (b === undefined) {
         this.diag.error({ ...e.place, message: `'${e.value}' is not a boolean (yes/no)` });
@@ -361,7 +332,7 @@ class Networkd {
           if (on === undefined) this.diag.error({ ...e.place, message: `'${e.value}' is not yes or no` });
           else if (on && (slaves.length !== 1 || !slaves[0]!.name)) this.diag.error({ ...e.place, message: `${e.key}=yes needs exactly one slave named by [Match] Name= (the kernel option names an interface)` });
           else if (on && e.key === 'PrimarySlave') d.primary = { value: slaves[0]!.name!, place: e.place };
-          else if (on) d.options.push({ value: { name: 'active_slave', raw: slaves[0]!.name! }, place: e.place });
+          else if (on) d.options.push({ value: { name: ACTIVE_SLAVE_OPTION.name, raw: slaves[0]!.name! }, place: e.place });
           this.use(e);
         } else if (s.name === 'Link' && e.key === 'MTUBytes') this.diag.warn({ ...e.place, message: `MTUBytes on a slave is not imported: the kernel gives every slave the bond's MTU when it is enslaved; set it on ${d.name}` });
         else if (NOT_DONE[e.key]) this.diag.warn({ ...e.place, message: `${e.key}= on a slave of ${d.name} is not imported: ${NOT_DONE[e.key]}` });

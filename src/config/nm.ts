@@ -23,7 +23,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findOption } from '../bond/options.js';
+import { BOND_OPTIONS, findOption, findSlaveOption, MIIMON_OPTION, MODE_OPTION, PRIMARY_OPTION } from '../bond/options.js';
 import {
   assemble,
   crOnlyProblem,
@@ -224,7 +224,7 @@ class Nm {
     const name = p.ifname || p.id;
     const d: DraftBond = { name, place: p.place, options: [], slaves: [], vlans: [], ...emptyIp() };
     // NetworkManager's own default when neither monitor is set.
-    d.toolDefaults = [{ value: { name: 'miimon', raw: 100 }, place: p.place }];
+    d.toolDefaults = [{ value: { name: MIIMON_OPTION.name, raw: 100 }, place: p.place }];
     this.common(p, ['bond', 'ethernet', 'ipv4', 'ipv6']);
     for (const s of p.file.sections.filter((x) => x.name === 'bond')) {
       this.ledger.use(s.place);
@@ -242,17 +242,17 @@ class Nm {
   }
 
   private bondOption(e: IniEntry, d: DraftBond): void {
-    if (e.key === 'mode') {
+    if (e.key === MODE_OPTION.name) {
       d.mode = { value: e.value, place: e.place };
       return this.ledger.use(e.place);
     }
-    if (e.key === 'primary') {
+    if (e.key === PRIMARY_OPTION.name) {
       d.primary = { value: e.value, place: e.place };
       return this.ledger.use(e.place);
     }
     const opt = findOption(e.key);
     if (!opt || opt.perSlave) {
-      this.diag.error({ ...e.place, message: `unknown bond option '${e.key}'${suggestion(e.key, ['mode', 'miimon', 'updelay', 'downdelay', 'arp_interval', 'arp_ip_target', 'lacp_rate', 'xmit_hash_policy', 'ad_select', 'fail_over_mac', 'primary_reselect', 'num_grat_arp', 'min_links'])}` });
+      this.diag.error({ ...e.place, message: `unknown bond option '${e.key}'${suggestion(e.key, BOND_OPTIONS.map((o) => o.name))}` });
       return;
     }
     const raw = opt.kind === 'ipv4-list' || opt.kind === 'ipv6-list' ? e.value.split(/[,\s]+/).filter(Boolean) : e.value;
@@ -292,11 +292,12 @@ class Nm {
     for (const sec of p.file.sections.filter((x) => x.name === 'bond-port')) {
       this.ledger.use(sec.place);
       for (const e of sec.entries) {
-        const opt = e.key === 'queue-id' ? 'queue_id' : e.key === 'prio' ? 'prio' : undefined;
+        // NetworkManager spells the slave options with '-' (queue-id, prio).
+        const opt = findSlaveOption(e.key);
         if (opt) {
-          s.options.push({ value: { name: opt, raw: e.value }, place: e.place });
+          s.options.push({ value: { name: opt.name, raw: e.value }, place: e.place });
           this.ledger.use(e.place);
-        } else this.diag.warn({ ...e.place, message: `bond-port.${e.key} is not imported (bondd knows queue-id and prio)` });
+        } else this.diag.warn({ ...e.place, message: `bond-port.${e.key} is not imported (bondd does not know this per-slave option)` });
       }
     }
     // A port's own [ipv4]/[ipv6] (NetworkManager writes method=disabled/ignore there) carries nothing.
