@@ -8,8 +8,8 @@
  */
 import type { BackendName, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { LACP_PORT_STATE_BITS } from '../bond/options.js';
-import type { JournalEntry } from '../daemon/journal.js';
+import { CHURN_STATES, LACP_PORT_STATE_BITS } from '../bond/options.js';
+import type { JournalEntry } from '../state/journal.js';
 import type { LacpPduDetails, ProcBond, ProcSlave } from '../sysfs/procfs.js';
 import type { Context } from './commands/common.js';
 import { CommandFailed } from './exit-codes.js';
@@ -163,8 +163,7 @@ function portView(pdu: LacpPduDetails | undefined, fallbackState: number | null 
   };
 }
 
-const CHURN_NAMES = ['monitoring', 'churned', 'none'];
-const churnName = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : (CHURN_NAMES[n] ?? String(n)));
+const churnName = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : (CHURN_STATES[n] ?? String(n)));
 
 function slaveView(slave: ObservedSlave, proc: ProcSlave | undefined, lacp: boolean): SlaveView {
   const queueId = typeof slave.options['queue_id'] === 'number' ? slave.options['queue_id'] : (proc?.queueId ?? 0);

@@ -65,8 +65,13 @@ export function parseIPv6(s: string): bigint | undefined {
   return v;
 }
 
-/** RFC 5952 text: lower case, longest run (>= 2) of zero groups compressed, first one on ties. */
+/**
+ * RFC 5952 text: lower case, longest run (>= 2) of zero groups compressed, first one on ties;
+ * an IPv4-mapped address keeps its IPv4 part dotted (`::ffff:192.0.2.1`), as inet_ntop and `ip`
+ * print it (RFC 5952 section 5), so the config, the kernel and the CLI agree on the text.
+ */
 export function formatIPv6(v: bigint): string {
+  if (v >> 32n === 0xffffn) return `::ffff:${formatIPv4(v & 0xffffffffn)}`;
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
   let bestStart = -1;
@@ -197,14 +202,14 @@ export function macProblem(mac: string): string | undefined {
  * Checks a gateway against the bond's addresses: it must be inside one of the subnets of its
  * family (an IPv6 link-local gateway is always reachable). Returns an error string or undefined.
  */
-export function gatewayProblem(gw: Ip, addresses: readonly Cidr[]): string | undefined {
+export function gatewayProblem(gw: Ip, addresses: readonly Cidr[], owner = 'the bond'): string | undefined {
   if (isIPv6LinkLocal(gw)) return undefined;
   const same = addresses.filter((a) => a.family === gw.family);
   if (same.some((a) => contains(a, gw))) return undefined;
   if (same.length === 0) {
-    return `${gw.text} is not reachable: the bond has no IPv${gw.family} address (add one whose subnet contains the gateway)`;
+    return `${gw.text} is not reachable: ${owner} has no IPv${gw.family} address (add one whose subnet contains the gateway)`;
   }
-  return `${gw.text} is outside the bond's IPv${gw.family} subnets (${same.map(networkOf).join(', ')}); the kernel would refuse the route (Network is unreachable)`;
+  return `${gw.text} is outside ${owner}'s IPv${gw.family} subnets (${same.map(networkOf).join(', ')}); the kernel would refuse the route (Network is unreachable)`;
 }
 
 /**

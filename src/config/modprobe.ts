@@ -8,7 +8,7 @@
  *   install bonding ... / remove bonding  ignored (noted)
  *
  * The kernel copies module parameters into every bond it creates (bond_setup copies
- * bonding_defaults, kernel-bonding.md §1.4), so module-wide options act as defaults for bonds
+ * bonding_defaults, docs/kernel-notes.md §1.3), so module-wide options act as defaults for bonds
  * that do not set the option themselves. This module only tokenises and records positions; the
  * ifcfg importer decides what each option means for which bond.
  */

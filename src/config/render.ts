@@ -7,7 +7,7 @@ import { Document, isMap, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAM
 import { BOND_OPTIONS } from '../bond/options.js';
 import type { OptionValue } from '../bond/option-types.js';
 import { CONFIG_VERSION } from './yaml.js';
-import { DEFAULT_MAC_POLICY, type DesiredBond, type DesiredConfig, type SlaveSpec } from './types.js';
+import { type BridgeSpec, DEFAULT_MAC_POLICY, type DesiredBond, type DesiredConfig, type IpConfig, type SlaveSpec, type VlanSpec } from './types.js';
 
 export interface RenderOptions {
   /** First comment line(s); default names the sources. */
@@ -75,13 +75,32 @@ function renderBond(b: DesiredBond): YAMLMap {
   for (const s of b.slaves) slaves.add(renderSlave(s, b));
   put(m, 'slaves', slaves.items.length ? slaves : flowSeq([]));
   if (b.primary !== undefined) put(m, 'primary', new Scalar(b.primary));
-  if (b.addresses.length) put(m, 'addresses', flowSeq(b.addresses));
-  const gw = [b.gateway?.v4, b.gateway?.v6].filter((g): g is string => g !== undefined);
+  renderIp(m, b);
+  if (b.mtu !== undefined) put(m, 'mtu', new Scalar(b.mtu));
+  put(m, 'mac', str(b.macAddress ?? DEFAULT_MAC_POLICY));
+  put(m, 'backend', new Scalar(b.backend));
+  put(m, 'drift', new Scalar(b.drift));
+  put(m, 'up', new Scalar(b.up));
+  if (b.vlans?.length) {
+    const vm = new YAMLMap();
+    for (const v of b.vlans) put(vm, String(v.id), renderVlan(v, b));
+    // Numeric keys: `100:` reads back as the number the parser expects.
+    for (const pair of vm.items) (pair.key as Scalar).value = Number((pair.key as Scalar).value);
+    put(m, 'vlans', vm);
+  }
+  if (b.bridge) put(m, 'bridge', renderBridge(b.bridge));
+  return m;
+}
+
+/** The IP keys of any layer, in the order the docs list them. */
+function renderIp(m: YAMLMap, layer: IpConfig): void {
+  if (layer.addresses.length) put(m, 'addresses', flowSeq(layer.addresses));
+  const gw = [layer.gateway?.v4, layer.gateway?.v6].filter((g): g is string => g !== undefined);
   if (gw.length === 1) put(m, 'gateway', new Scalar(gw[0]));
   else if (gw.length === 2) put(m, 'gateway', flowSeq(gw));
-  if (b.routes.length) {
+  if (layer.routes.length) {
     const rs = new YAMLSeq();
-    for (const r of b.routes) {
+    for (const r of layer.routes) {
       const rm = new YAMLMap();
       rm.flow = true;
       put(rm, 'to', new Scalar(r.to));
@@ -91,11 +110,27 @@ function renderBond(b: DesiredBond): YAMLMap {
     }
     put(m, 'routes', rs);
   }
-  if (b.mtu !== undefined) put(m, 'mtu', new Scalar(b.mtu));
-  put(m, 'mac', str(b.macAddress ?? DEFAULT_MAC_POLICY));
-  put(m, 'backend', new Scalar(b.backend));
-  put(m, 'drift', new Scalar(b.drift));
-  put(m, 'up', new Scalar(b.up));
+  if (layer.dhcp !== undefined && layer.dhcp !== 'none') put(m, 'dhcp', new Scalar(layer.dhcp));
+  if (layer.acceptRa !== undefined) put(m, 'accept_ra', new Scalar(layer.acceptRa));
+}
+
+function renderVlan(v: VlanSpec, b: DesiredBond): Node {
+  const m = new YAMLMap();
+  if (v.name !== `${b.name}.${v.id}`) put(m, 'name', new Scalar(v.name));
+  if (v.mtu !== undefined) put(m, 'mtu', new Scalar(v.mtu));
+  renderIp(m, v);
+  if (v.bridge) put(m, 'bridge', renderBridge(v.bridge));
+  if (v.origin && v.origin.file !== b.origin.file) m.commentBefore = ` from ${v.origin.file}${v.origin.line > 0 ? `:${v.origin.line}` : ''}`;
+  return m.items.length ? m : new Scalar(null);
+}
+
+function renderBridge(br: BridgeSpec): YAMLMap {
+  const m = new YAMLMap();
+  put(m, 'name', new Scalar(br.name));
+  if (br.stp !== undefined) put(m, 'stp', new Scalar(br.stp));
+  if (br.forwardDelay !== undefined) put(m, 'forward_delay', new Scalar(br.forwardDelay));
+  if (br.mtu !== undefined) put(m, 'mtu', new Scalar(br.mtu));
+  renderIp(m, br);
   return m;
 }
 
@@ -124,10 +159,16 @@ function renderSlave(s: SlaveSpec, b: DesiredBond): Node {
  */
 export function withoutOrigins(config: DesiredConfig): { bonds: Omit<DesiredBond, 'origin'>[] } {
   return {
-    bonds: config.bonds.map(({ origin: _o, slaves, ...rest }) => ({
+    bonds: config.bonds.map(({ origin: _o, slaves, vlans, bridge, ...rest }) => ({
       ...rest,
       macAddress: rest.macAddress ?? DEFAULT_MAC_POLICY,
       slaves: slaves.map(({ origin: _so, ...s }) => s),
+      ...(vlans?.length ? { vlans: vlans.map(({ origin: _vo, bridge: vb, ...v }) => ({ ...v, ...(vb ? { bridge: bridgeWithoutOrigin(vb) } : {}) })) } : {}),
+      ...(bridge ? { bridge: bridgeWithoutOrigin(bridge) } : {}),
     })),
   };
+}
+
+function bridgeWithoutOrigin({ origin: _o, ...rest }: BridgeSpec): Omit<BridgeSpec, 'origin'> {
+  return rest;
 }

@@ -37,7 +37,7 @@ export const DRIFT_POLICIES: readonly DriftPolicy[] = ['observe', 'alert', 'enfo
 /**
  * Bond MAC address policy:
  * - an explicit unicast address (`52:54:00:12:34:56`): set on the bond before the first enslave,
- *   so the kernel programs it into every slave (kernel-bonding.md §4.6);
+ *   so the kernel programs it into every slave (docs/kernel-notes.md §3);
  * - `first-slave` (the default): the bond takes the permanent MAC of the first slave *in
  *   configuration order* that is present. The kernel alone would take the MAC of whichever slave
  *   happened to be enslaved first, which depends on boot-time ordering; bondd enslaves in config
@@ -51,8 +51,16 @@ export const MAC_POLICIES: readonly MacPolicy[] = ['first-slave', 'random'];
 export const DEFAULT_MAC_POLICY: MacPolicy = 'first-slave';
 
 export interface SlaveSpec {
-  /** Interface name. At least one of name / permMac is set. */
+  /** Interface name. At least one of name / permMac / match is set. */
   name?: string;
+  /**
+   * Hardware match, resolved when applying (and again when NICs appear), the way netplan
+   * `match:` and networkd `[Match]` select NICs: every given field must match. `name` is a glob
+   * (`*`, `?`, `[...]`) over interface names; `driver` the kernel driver name (a glob too, as
+   * /sys/class/net/<if>/device/driver points to it). A glob may match several NICs: all of them
+   * become slaves, in name order.
+   */
+  match?: SlaveMatch;
   /**
    * Permanent (burned-in) MAC of the NIC, lower-case. Matches the slave whatever it is called;
    * with a name as well, both must match.
@@ -60,11 +68,16 @@ export interface SlaveSpec {
   permMac?: string;
   /**
    * Per-slave options by canonical name: queue_id, prio, actor_port_prio. Applied with a separate
-   * RTM_NEWLINK on the slave after it is enslaved (kernel-bonding.md §2).
+   * RTM_NEWLINK on the slave after it is enslaved (docs/kernel-notes.md §2).
    */
   options: Record<string, OptionValue>;
   /** Where the slave was declared (YAML list item, or the slave's ifcfg file). Not compared. */
   origin?: Origin;
+}
+
+export interface SlaveMatch {
+  name?: string;
+  driver?: string;
 }
 
 export interface RouteSpec {
@@ -82,7 +95,69 @@ export interface RouteSpec {
   replace?: boolean;
 }
 
-export interface DesiredBond {
+/**
+ * DHCP per layer: which families a DHCP client runs for on that device. bondd never speaks DHCP
+ * itself; it supervises a real client (dhcpcd) restricted to the device and family.
+ */
+export type DhcpMode = 'none' | 'ipv4' | 'ipv6' | 'both';
+export const DHCP_MODES: readonly DhcpMode[] = ['none', 'ipv4', 'ipv6', 'both'];
+
+/**
+ * The IP configuration any layer of a bond's stack can carry (the bond itself, one of its VLANs,
+ * or the bridge on either). Static addresses, gateway and routes are managed by bondd; DHCP
+ * leases are the client's and never count as drift.
+ */
+export interface IpConfig {
+  /** Addresses as canonical CIDR (`192.0.2.10/24`, `2001:db8::10/64`), in configuration order. */
+  addresses: string[];
+  /** Default gateway per family; each lies inside one of `addresses`' subnets (or is IPv6 link-local). */
+  gateway?: { v4?: string; v6?: string };
+  /** Extra routes through this device. */
+  routes: RouteSpec[];
+  /** DHCP client families on this device; absent means `none`. */
+  dhcp?: DhcpMode;
+  /**
+   * IPv6 router advertisements (the device's `accept_ra` sysctl): true accepts them (SLAAC and
+   * RA default routes), false refuses them, absent leaves the kernel's setting alone.
+   */
+  acceptRa?: boolean;
+}
+
+/**
+ * A Linux bridge that the bond, or one of its VLANs, is a port of. The host's address then
+ * lives on the bridge (Proxmox `vmbr0`, libvirt hosts), never on the port: a bridge port's own
+ * addresses are not used for forwarding decisions and confuse neighbours.
+ */
+export interface BridgeSpec extends IpConfig {
+  /** Bridge interface name (validated with src/bond/names.ts). */
+  name: string;
+  /** Spanning tree on (IFLA_BR_STP_STATE 1) or off; absent leaves the kernel default (off). */
+  stp?: boolean;
+  /**
+   * Forward delay in seconds (IFLA_BR_FORWARD_DELAY, stored by the kernel in centiseconds);
+   * with STP on the kernel accepts only 2..30 s. Absent leaves the kernel default (15 s).
+   */
+  forwardDelay?: number;
+  /** MTU of the bridge; absent: leave as is. */
+  mtu?: number;
+  origin?: Origin;
+}
+
+/** An 802.1Q VLAN on the bond (IFLA_INFO_KIND `vlan`, IFLA_VLAN_ID, IFLA_LINK = the bond). */
+export interface VlanSpec extends IpConfig {
+  /** VLAN id 1..4094. */
+  id: number;
+  /** Interface name; the parsers fill in `<bond>.<id>` when the configuration gives none. */
+  name: string;
+  /** MTU of the VLAN device (at most the bond's); absent: leave as is. */
+  mtu?: number;
+  /** The bridge this VLAN is a port of; the VLAN itself then carries no IP configuration. */
+  bridge?: BridgeSpec;
+  origin?: Origin;
+}
+
+/** A bond; its own IP configuration (addresses, gateway, routes, DHCP, RAs) is the IpConfig part. */
+export interface DesiredBond extends IpConfig {
   /** Bond interface name (validated with src/bond/names.ts). */
   name: string;
   /** Bonding mode. Never also present in `options`. */
@@ -118,6 +193,10 @@ export interface DesiredBond {
   up: boolean;
   /** Where the bond was declared. */
   origin: Origin;
+  /** VLANs on the bond, in configuration order; absent means none. */
+  vlans?: VlanSpec[];
+  /** The bridge the bond itself is a port of; the bond then carries no IP configuration. */
+  bridge?: BridgeSpec;
 }
 
 export interface DesiredConfig {

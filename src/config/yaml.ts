@@ -4,12 +4,15 @@
  * The format is documented in docs/config.md.
  */
 import { readFile } from 'node:fs/promises';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap } from 'yaml';
 import { BOND_OPTIONS, findOption, findSlaveOption, SLAVE_OPTIONS, MODES } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { type Cidr, hostAddressWarning, macProblem, networkOf, normaliseMac, parseCidr, parseIp } from './addr.js';
-import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, type Place, suggest } from './check.js';
+import { macProblem, normaliseMac } from './addr.js';
+import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, suggest } from './check.js';
 import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
+import { IP_KEYS, ipFields, newIpAcc, parseIpKey } from './yaml-layer.js';
+import { type BadAddressLayers, parseBridge, parseVlans } from './yaml-stack.js';
+import { booleanOf, describe, Refs, Walker } from './yaml-walker.js';
 import {
   BACKENDS,
   type BackendKind,
@@ -25,7 +28,6 @@ import {
   type MacPolicy,
   MTU_MAX,
   MTU_MIN,
-  type RouteSpec,
   type SlaveSpec,
 } from './types.js';
 
@@ -33,9 +35,8 @@ import {
 export const CONFIG_VERSION = 1;
 
 export const TOP_KEYS = ['version', 'bonds'] as const;
-export const BOND_KEYS = ['mode', 'options', 'slaves', 'primary', 'addresses', 'gateway', 'routes', 'mtu', 'mac', 'backend', 'drift', 'up'] as const;
+export const BOND_KEYS = ['mode', 'options', 'slaves', 'primary', ...IP_KEYS, 'mtu', 'mac', 'backend', 'drift', 'up', 'vlans', 'bridge'] as const;
 const SLAVE_KEYS = ['name', 'mac'];
-const ROUTE_KEYS = ['to', 'via', 'metric', 'replace'];
 
 /** Reads and parses a bondd.yaml file. */
 export async function loadYamlConfig(file: string = DEFAULT_CONFIG_FILE): Promise<ConfigResult> {
@@ -49,128 +50,6 @@ export async function loadYamlConfig(file: string = DEFAULT_CONFIG_FILE): Promis
     throw e;
   }
   return parseYamlConfig(text, file);
-}
-
-type Raw = string | number | boolean | string[];
-
-/** Logical references inside one bond (see check.ts Locator) → node and the key path as written. */
-class Refs {
-  private readonly nodes = new Map<string, { node: Node; path?: string }>();
-  set(ref: string, node: Node, path?: string): void {
-    this.nodes.set(ref, path === undefined ? { node } : { node, path });
-  }
-  get(ref: string): { node: Node; path?: string } | undefined {
-    return this.nodes.get(ref);
-  }
-  has(ref: string): boolean {
-    return this.nodes.has(ref);
-  }
-}
-
-class Walker {
-  readonly diag = new Diagnostics();
-  readonly lc = new LineCounter();
-  doc!: Document.Parsed;
-
-  constructor(readonly file: string) {}
-
-  /** Place of a node (its first character), or of the fallback node. */
-  place(node: Node | null | undefined, path: string): Place {
-    const off = node?.range?.[0];
-    if (off === undefined) return { file: this.file, line: 0, path };
-    const { line, col } = this.lc.linePos(off);
-    return { file: this.file, line, column: col, path };
-  }
-
-  error(node: Node | null | undefined, path: string, message: string): void {
-    this.diag.error({ ...this.place(node, path), message });
-  }
-
-  warn(node: Node | null | undefined, path: string, message: string): void {
-    this.diag.warn({ ...this.place(node, path), message });
-  }
-
-  /** Follows aliases (*anchor) to the node they name. */
-  deref(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
-    return (node as Node | null) ?? null;
-  }
-
-  /** The value node of a pair, or null for `key:` with nothing after it. */
-  valueOf(pair: Pair): Node | null {
-    const v = this.deref(pair.value);
-    if (v && isScalar(v) && v.value === null) return null;
-    return v;
-  }
-
-  keyText(pair: Pair, path: string): string | undefined {
-    const k = pair.key as Node | null;
-    if (isScalar(k) && (typeof k.value === 'string' || typeof k.value === 'number')) return String(k.value);
-    this.error(k, path, 'keys must be plain names');
-    return undefined;
-  }
-
-  /** Iterates a map's pairs with their key text; flags unknown and duplicate keys. */
-  entries(map: YAMLMap, path: string, allowed: readonly string[] | null): { key: string; keyNode: Node; value: Node | null; pair: Pair }[] {
-    const out: { key: string; keyNode: Node; value: Node | null; pair: Pair }[] = [];
-    const seen = new Map<string, Node>();
-    for (const pair of map.items) {
-      const key = this.keyText(pair, path);
-      if (key === undefined) continue;
-      const keyNode = pair.key as Node;
-      const sub = path ? `${path}.${key}` : key;
-      const first = seen.get(key);
-      if (first) {
-        this.error(keyNode, sub, `duplicate key (first set at line ${this.place(first, '').line}); remove one`);
-        continue;
-      }
-      seen.set(key, keyNode);
-      if (allowed && !allowed.includes(key)) {
-        this.error(keyNode, sub, `unknown key '${key}'${suggest(key, allowed)}; valid here: ${allowed.join(', ')}`);
-        continue;
-      }
-      out.push({ key, keyNode, value: this.valueOf(pair), pair });
-    }
-    return out;
-  }
-
-  string(node: Node | null, path: string, what: string): string | undefined {
-    if (isScalar(node) && typeof node.value === 'string') return node.value;
-    this.error(node, path, `${describe(node)} is not ${what}`);
-    return undefined;
-  }
-
-  /** A scalar or a list of scalars, as parseOptionValue takes them. */
-  raw(node: Node | null, path: string): Raw | undefined {
-    if (isScalar(node)) {
-      const v = node.value;
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-    } else if (isSeq(node)) {
-      const items: string[] = [];
-      for (const it of node.items) {
-        const n = this.deref(it);
-        if (isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number')) items.push(String(n.value));
-        else {
-          this.error(n, path, `list items must be plain values, not ${describe(n)}`);
-          return undefined;
-        }
-      }
-      return items;
-    }
-    this.error(node, path, node === null ? 'needs a value' : `${describe(node)} is not a valid value (expected a number, a name or a list)`);
-    return undefined;
-  }
-}
-
-function describe(node: Node | null): string {
-  if (node === null) return 'an empty value';
-  if (isMap(node)) return 'a map';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) {
-    const v = (node as Scalar).value;
-    return typeof v === 'string' ? JSON.stringify(v) : String(v);
-  }
-  return 'this value';
 }
 
 /** Parses bondd.yaml text. `file` is used in messages and origins. Throws ConfigError. */
@@ -264,10 +143,10 @@ function parseBond(w: Walker, name: string, keyNode: Node, map: YAMLMap, path: s
   let primary: string | undefined;
   let primaryNode: Node | undefined;
   let primaryPath = `${path}.primary`;
-  const addresses: string[] = [];
-  let addressesOk = true;
-  let gateway: DesiredBond['gateway'];
-  const routes: RouteSpec[] = [];
+  const ip = newIpAcc();
+  const badAddressLayers: BadAddressLayers = new Set();
+  let vlans: DesiredBond['vlans'];
+  let bridge: DesiredBond['bridge'];
   let mtu: number | undefined;
   let macAddress: string = DEFAULT_MAC_POLICY;
   let backend: BackendKind = DEFAULT_BACKEND;
@@ -277,8 +156,13 @@ function parseBond(w: Walker, name: string, keyNode: Node, map: YAMLMap, path: s
   const entries = w.entries(map, path, BOND_KEYS);
   for (const { key, keyNode: kn, value } of entries) {
     const p = `${path}.${key}`;
+    if (parseIpKey(w, key, kn, value, p, ip, refs, '')) continue;
     refs.set(key, value ?? kn);
-    if (value === null && key !== 'options' && key !== 'routes' && key !== 'addresses' && key !== 'slaves') {
+    if (key === 'vlans') {
+      vlans = parseVlans(w, name, value, p, refs, badAddressLayers);
+      continue;
+    }
+    if (value === null && key !== 'options' && key !== 'slaves') {
       w.error(kn, p, 'needs a value');
       continue;
     }
@@ -376,42 +260,8 @@ function parseBond(w: Walker, name: string, keyNode: Node, map: YAMLMap, path: s
         }
         break;
       }
-      case 'addresses': {
-        if (value === null) break;
-        const items = isSeq(value) ? value.items.map((x) => w.deref(x)) : [value];
-        items.forEach((n, i) => {
-          const ip = `${p}[${i}]`;
-          const s = w.string(n, ip, 'an address in CIDR form (192.0.2.10/24)');
-          if (s === undefined) {
-            addressesOk = false;
-            return;
-          }
-          const c = parseCidr(s);
-          if (typeof c === 'string') {
-            addressesOk = false;
-            return w.error(n, ip, c);
-          }
-          const warn = hostAddressWarning(c);
-          if (warn) w.warn(n, ip, warn);
-          if (addresses.includes(c.text)) return w.error(n, ip, `${c.text} is listed twice`);
-          refs.set(`addresses[${addresses.length}]`, n!, ip);
-          addresses.push(c.text);
-        });
-        break;
-      }
-      case 'gateway':
-        gateway = parseGateway(w, value!, p, refs);
-        break;
-      case 'routes':
-        if (value === null) break;
-        if (!isSeq(value)) {
-          w.error(value, p, `must be a list of {to: ..., via: ..., metric: ...}, not ${describe(value)}`);
-          break;
-        }
-        value.items.forEach((item, i) => {
-          const r = parseRoute(w, w.deref(item), `${p}[${i}]`, `routes[${routes.length}]`, refs);
-          if (r) routes.push(r);
-        });
+      case 'bridge':
+        bridge = parseBridge(w, value, kn, p, 'bridge.', refs, badAddressLayers);
         break;
       case 'mtu':
         if (isScalar(value) && typeof value.value === 'number' && Number.isInteger(value.value) && value.value >= MTU_MIN && value.value <= MTU_MAX) {
@@ -473,28 +323,34 @@ function parseBond(w: Walker, name: string, keyNode: Node, map: YAMLMap, path: s
     options: sortKeys(options),
     slaves,
     ...(primary !== undefined ? { primary } : {}),
-    addresses,
-    ...(gateway && (gateway.v4 !== undefined || gateway.v6 !== undefined) ? { gateway } : {}),
-    routes,
+    ...ipFields(ip),
     ...(mtu !== undefined ? { mtu } : {}),
     macAddress,
     backend,
     drift,
     up,
     origin: { file: w.file, line: w.place(keyNode, '').line, column: w.place(keyNode, '').column },
+    ...(vlans && vlans.length ? { vlans } : {}),
+    ...(bridge ? { bridge } : {}),
   };
   if (primaryNode) refs.set('primary', primaryNode, primaryPath);
 
   const at: Locator = (ref) => {
     const exact = refs.get(ref);
     if (exact) return w.place(exact.node, exact.path ?? `${path}.${ref}`);
-    const near = refs.get(ref.replace(/\.[^.]+$/, '')) ?? refs.get(ref.split(/[.[]/)[0]!);
-    return w.place(near?.node ?? keyNode, `${path}.${ref}`);
+    // The nearest enclosing key that was written (`vlans.100.gateway.v4` → `vlans.100.gateway` → `vlans.100` ...).
+    const parent = (r: string) => r.replace(/(\.[^.[]+|\[\d+\])$/, '');
+    for (let up = parent(ref), last = ref; up && up !== last; last = up, up = parent(up)) {
+      const near = refs.get(up);
+      if (near) return w.place(near.node, `${path}.${ref}`);
+    }
+    return w.place(keyNode, `${path}.${ref}`);
   };
+
   // Cross-field checks only make sense on fields that parsed: a bad miimon would otherwise also
   // be reported as "updelay needs miimon", a bad slave as "primary is not a slave".
   if (mode !== undefined) {
-    checkBond(bond, at, w.diag, { options: optionsOk, membership: slavesOk, reachability: addressesOk });
+    checkBond(bond, at, w.diag, { options: optionsOk, membership: slavesOk, reachability: ip.addressesOk, badAddressLayers });
   }
   return { bond, at };
 }
@@ -506,17 +362,6 @@ function sortKeys<T>(r: Record<string, T>): Record<string, T> {
     return i < 0 ? Infinity : i;
   };
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => order(a) - order(b) || (a < b ? -1 : 1)));
-}
-
-function booleanOf(v: unknown): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') {
-    // YAML 1.1 spellings, which YAML 1.2 reads as strings.
-    const l = v.toLowerCase();
-    if (l === 'yes' || l === 'on') return true;
-    if (l === 'no' || l === 'off') return false;
-  }
-  return undefined;
 }
 
 function parseSlave(w: Walker, node: Node | null, path: string, ref: string, refs: Refs): SlaveSpec | undefined {
@@ -611,118 +456,3 @@ function parseSlave(w: Walker, node: Node | null, path: string, ref: string, ref
   };
 }
 
-function parseGateway(w: Walker, node: Node, path: string, refs: Refs): DesiredBond['gateway'] {
-  const items: { n: Node | null; p: string }[] = [];
-  if (isSeq(node)) node.items.forEach((x, i) => items.push({ n: w.deref(x), p: `${path}[${i}]` }));
-  else if (isMap(node)) {
-    for (const { key, value } of w.entries(node, path, ['v4', 'v6'])) items.push({ n: value, p: `${path}.${key}` });
-  } else items.push({ n: node, p: path });
-  const gw: { v4?: string; v6?: string } = {};
-  for (const { n, p } of items) {
-    const s = w.string(n, p, 'a gateway address (192.0.2.1 or 2001:db8::1)');
-    if (s === undefined) continue;
-    const ip = parseIp(s);
-    if (!ip) {
-      w.error(n, p, `${JSON.stringify(s)} is not an IPv4 or IPv6 address${s.includes('/') ? ' (a gateway has no prefix length)' : ''}`);
-      continue;
-    }
-    const fam = ip.family === 4 ? 'v4' : 'v6';
-    if (p.endsWith('.v4') && fam !== 'v4') {
-      w.error(n, p, `${ip.text} is not an IPv4 address`);
-      continue;
-    }
-    if (p.endsWith('.v6') && fam !== 'v6') {
-      w.error(n, p, `${ip.text} is not an IPv6 address`);
-      continue;
-    }
-    if (gw[fam] !== undefined) {
-      w.error(n, p, `a second IPv${ip.family} gateway (${ip.text}); a bond has at most one default gateway per family (use routes: for more)`);
-      continue;
-    }
-    gw[fam] = ip.text;
-    refs.set(`gateway.${fam}`, n!, p);
-  }
-  return gw;
-}
-
-function parseRoute(w: Walker, node: Node | null, path: string, ref: string, refs: Refs): RouteSpec | undefined {
-  if (!isMap(node)) {
-    w.error(node, path, `a route is a map {to: 198.51.100.0/24, via: 192.0.2.1, metric: 100}, not ${describe(node)}`);
-    return undefined;
-  }
-  let to: Cidr | undefined;
-  let toNode: Node | null = null;
-  let via: ReturnType<typeof parseIp>;
-  let viaNode: Node | null = null;
-  let metric: number | undefined;
-  let replace = false;
-  let ok = true;
-  let sawTo = false;
-  let defaultRoute = false;
-  for (const { key, value } of w.entries(node, path, ROUTE_KEYS)) {
-    const p = `${path}.${key}`;
-    if (key === 'to') {
-      sawTo = true;
-      toNode = value;
-      const s = w.string(value, p, 'a destination in CIDR form (198.51.100.0/24) or default');
-      if (s === undefined) {
-        ok = false;
-        continue;
-      }
-      if (s === 'default') {
-        defaultRoute = true;
-        continue;
-      }
-      const c = parseCidr(s);
-      if (typeof c === 'string') {
-        w.error(value, p, c);
-        ok = false;
-        continue;
-      }
-      if (networkOf(c) !== c.text) {
-        w.error(value, p, `${c.text} has host bits set; a route destination is a network (${networkOf(c)})`);
-        ok = false;
-        continue;
-      }
-      to = c;
-    } else if (key === 'via') {
-      viaNode = value;
-      const s = w.string(value, p, 'a next-hop address');
-      via = s === undefined ? undefined : parseIp(s);
-      if (s !== undefined && !via) w.error(value, p, `${JSON.stringify(s)} is not an IPv4 or IPv6 address`);
-      if (!via) ok = false;
-    } else if (key === 'replace') {
-      if (isScalar(value) && typeof value.value === 'boolean') replace = value.value;
-      else {
-        w.error(value, p, `${describe(value)} is not true or false`);
-        ok = false;
-      }
-    } else if (key === 'metric') {
-      if (isScalar(value) && typeof value.value === 'number' && Number.isInteger(value.value) && value.value >= 0 && value.value <= 0xffffffff) metric = value.value;
-      else {
-        w.error(value, p, `${describe(value)} is not a metric (a whole number from 0 to 4294967295)`);
-        ok = false;
-      }
-    }
-  }
-  if (!sawTo) {
-    w.error(node, `${path}.to`, 'a route needs to: (a destination such as 198.51.100.0/24, or default)');
-    return undefined;
-  }
-  if (!ok) return undefined;
-  if (defaultRoute) {
-    if (!via) {
-      w.error(toNode, `${path}.to`, 'a default route needs via: (or use gateway:)');
-      return undefined;
-    }
-    to = { family: via.family, addr: 0n, prefix: 0, text: via.family === 4 ? '0.0.0.0/0' : '::/0' };
-  }
-  if (via && to && via.family !== to.family) {
-    w.error(viaNode, `${path}.via`, `${via.text} is IPv${via.family} but the destination ${to.text} is IPv${to.family}`);
-    return undefined;
-  }
-  if (toNode) refs.set(`${ref}.to`, toNode, `${path}.to`);
-  if (viaNode) refs.set(`${ref}.via`, viaNode, `${path}.via`);
-  refs.set(ref, node, path);
-  return { to: to!.text, ...(via ? { via: via.text } : {}), ...(metric !== undefined ? { metric } : {}), ...(replace ? { replace } : {}) };
-}

@@ -15,6 +15,9 @@ import { findOption } from '../bond/options.js';
 import { ConfigError, formatProblem } from '../config/errors.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import type { DesiredBond, DesiredConfig } from '../config/types.js';
+import { dhcpWants, findDhcpcd } from '../dhcp/client.js';
+import { requireDhcpClient } from '../dhcp/load-check.js';
+import { type DhcpClientStatus, DhcpSupervisor } from '../dhcp/supervisor.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher } from '../netlink/rtnl.js';
@@ -25,8 +28,8 @@ import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
 import { inHostNamespace, keepOthersOut } from './coexist.js';
 import { ConfirmStore, configDigest, type PendingConfirm, type RejectedConfig } from './confirm-store.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
-import { Journal, type JournalEntry } from './journal.js';
-import { LinkCache, type LinkChange } from './link-cache.js';
+import { Journal, type JournalEntry } from '../state/journal.js';
+import { LinkCache, type LinkChange } from '../state/link-cache.js';
 import { journaldLogger, type Logger } from './log.js';
 import { monotonicUsec, sdNotify, watchdogIntervalMs } from './notify.js';
 
@@ -39,8 +42,6 @@ export interface DaemonOptions {
   log?: Logger;
   /** Write the files that keep udev/networkd/NetworkManager out (default: yes, unless netnsPath). */
   coexist?: boolean;
-  /** Test hook: pause between apply steps, so a test can kill the daemon midway. */
-  stepDelayMs?: number;
   /** Serve Prometheus metrics on HOST:PORT (off when absent); loopback only unless metricsAllowRemote. */
   metricsListen?: string;
   metricsAllowRemote?: boolean;
@@ -62,6 +63,8 @@ export interface BondStatus {
   pendingSlaves: string[];
   lastFailover: JournalEntry | null;
   kernel: ObservedBond | null;
+  /** DHCP clients on the layers of this bond's stack, with their current lease. */
+  dhcp?: DhcpClientStatus[];
 }
 
 export class Daemon {
@@ -88,6 +91,7 @@ export class Daemon {
   #drift = new Map<string, string[]>();
   #lastPlan: Plan | null = null;
   #lastApplyBefore: ObservedHost | null = null;
+  #dhcp: DhcpSupervisor | null = null;
 
   private constructor(options: DaemonOptions, config: DesiredConfig, journal: Journal) {
     this.#options = options;
@@ -105,6 +109,7 @@ export class Daemon {
   /** Loads the configuration; a bad one throws ConfigError before anything is touched. */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { config, warnings } = await loadConfig(options.load);
+    requireDhcpClient(config);
     const journal = await Journal.open({ file: `${options.stateDir}/events.jsonl` });
     const daemon = new Daemon(options, config, journal);
     for (const w of warnings) daemon.#log.warn(`config: ${formatProblem(w)}`);
@@ -124,6 +129,7 @@ export class Daemon {
     await this.#serial(() => this.#settleUnconfirmed());
     await this.#keepOthersOut(this.#config);
     await this.#serial(() => this.#applyConfig('start'));
+    await this.#syncDhcp();
     this.#server = await ControlServer.listen({ path: this.#options.socketPath, handlers: this.#handlers(), log: (m) => this.#log.warn(m) });
     this.#metrics = await DaemonMetrics.start({
       listen: this.#options.metricsListen,
@@ -290,7 +296,6 @@ export class Daemon {
     try {
       const result = await apply(this.#config, this.host, {
         onStep: (step, i, n) => this.#log.info(`apply ${i + 1}/${n}: ${describeStep(step)} [impact ${step.impact}]`),
-        ...(this.#options.stepDelayMs ? { stepDelayMs: this.#options.stepDelayMs } : {}),
       });
       this.#lastPlan = result.plan;
       this.#lastApplyBefore = result.before;
@@ -321,6 +326,7 @@ export class Daemon {
       let next: DesiredConfig;
       try {
         next = (await loadConfig(this.#options.load)).config;
+        requireDhcpClient(next);
       } catch (error) {
         const message = error instanceof ConfigError ? error.message : (error as Error).message;
         this.#log.error(`reload rejected, keeping the running configuration: ${message}`);
@@ -334,6 +340,7 @@ export class Daemon {
       this.#config = next;
       try {
         await this.#serial(() => this.#applyConfig('reload'));
+        await this.#syncDhcp();
         return { ok: true, message: `reloaded ${next.source}` };
       } catch (error) {
         this.#config = previous;
@@ -361,6 +368,7 @@ export class Daemon {
         pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => p.slave.name ?? p.slave.permMac ?? '?'),
         lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
         kernel: observed.bonds.get(name) ?? null,
+        ...(this.#dhcp ? { dhcp: this.#dhcp.status().filter((c) => c.bond === name) } : {}),
       });
     }
     if (bond && out.length === 0) throw new ControlError('ENODEV', `${bond}: no such bond, configured or in the kernel`);
@@ -601,6 +609,20 @@ export class Daemon {
     return { from: b.activeSlave, to: target };
   }
 
+  /** DHCP clients for every layer that asks for one (src/dhcp/supervisor.ts). */
+  async #syncDhcp(): Promise<void> {
+    const wants = dhcpWants(this.#config);
+    if (!this.#dhcp && wants.length === 0) return;
+    this.#dhcp ??= new DhcpSupervisor({
+      program: findDhcpcd() ?? 'dhcpcd',
+      ...(this.#options.netnsPath ? { netnsPath: this.#options.netnsPath } : {}),
+      stateFile: `${this.#options.stateDir}/dhcp.json`,
+      leases: async () => (await this.host.observeLeases()),
+      event: (e) => this.#record({ kind: e.kind, bond: e.bond, message: e.message, ...(e.data ? { data: e.data } : {}) }),
+    });
+    await this.#dhcp.reconcile(wants);
+  }
+
   async stop(): Promise<void> {
     sdNotify({ STOPPING: '1' });
     if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
@@ -611,6 +633,7 @@ export class Daemon {
     await this.#server?.close();
     await this.#metrics?.close();
     this.#watcher?.close();
+    await this.#dhcp?.detach(); // the clients keep running with the stack; the next bondd adopts them
     this.#record({ kind: 'daemon', message: 'bondd stopped; bonds left as they are' });
     await this.journal.flush();
     await this.host.close();

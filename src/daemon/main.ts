@@ -27,6 +27,7 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 async function main(): Promise<number> {
+  if (process.argv.length === 3 && process.argv[2] === '--version') return printVersion();
   const argv = await yargs(hideBin(process.argv))
     .scriptName('bondd')
     .usage('$0 [--config FILE | --ifcfg DIR [--modprobe FILE...] | --interfaces FILE] [--check]\n\nKeeps the kernel\'s bonds matching the configuration and records every failover.')
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
     })
     .help()
     .version(false)
+    .option('version', { type: 'boolean', describe: 'print the version, git commit, Node.js version and whether the kernel has the bonding driver' })
     .parseAsync();
 
   if (argv.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(argv.netns)) throw Object.assign(new Error(`--netns: "${argv.netns}" is not a namespace name`), { usage: true });
@@ -70,13 +72,11 @@ async function main(): Promise<number> {
 
   if (argv.check) return check(load, netnsPath);
 
-  const stepDelay = Number(process.env['BONDD_TEST_STEP_DELAY_MS'] ?? 0);
   const daemon = await Daemon.start({
     load,
     stateDir: argv['state-dir'],
     socketPath: argv.socket,
     ...(netnsPath ? { netnsPath } : {}),
-    ...(stepDelay > 0 ? { stepDelayMs: stepDelay } : {}),
     ...(argv['metrics-listen'] !== undefined ? { metricsListen: argv['metrics-listen'], metricsAllowRemote: argv['metrics-allow-remote'] } : {}),
     ...(argv['metrics-textfile'] !== undefined ? { metricsTextfile: argv['metrics-textfile'] } : {}),
   });
@@ -92,8 +92,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** --version (src/version/info.ts): loaded only for it. */
+async function printVersion(): Promise<number> {
+  const { versionInfo, formatVersion } = await import('../version/info.js');
+  process.stdout.write(formatVersion('bondd', await versionInfo()));
+  return 0;
+}
+
 async function check(load: LoadOptions, netnsPath: string | undefined): Promise<number> {
   const { config, warnings } = await loadConfig(load);
+  (await import('../dhcp/load-check.js')).requireDhcpClient(config);
   for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
   process.stdout.write(`${config.source}: valid, ${config.bonds.length} bond(s)\n`);
   const [{ KernelHost }, { plan, describeStep }] = await Promise.all([import('../plan/host.js'), import('../plan/planner.js')]);

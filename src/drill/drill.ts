@@ -46,7 +46,8 @@ import { existsSync } from 'node:fs';
 
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import type { LinkChange } from '../daemon/link-cache.js';
+import { failoverOptions } from '../bond/options.js';
+import type { LinkChange } from '../state/link-cache.js';
 import { RTM_DELLINK, RTM_NEWLINK } from '../netlink/constants.js';
 import { linkRequest, type LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher, Rtnl } from '../netlink/rtnl.js';
@@ -257,20 +258,8 @@ function lacpNegotiated(bond: ObservedBond | null, ports: number): boolean {
   );
 }
 
-/** Options reported in the JSON: the ones that shape failover. */
-const REPORTED_OPTIONS = [
-  'miimon',
-  'updelay',
-  'downdelay',
-  'primary',
-  'primary_reselect',
-  'fail_over_mac',
-  'num_grat_arp',
-  'xmit_hash_policy',
-  'lacp_rate',
-  'ad_select',
-  'all_slaves_active',
-];
+/** Options reported in the JSON: the ones that shape failover (the table's shapesFailover). */
+const REPORTED_OPTIONS = failoverOptions().map((o) => o.name);
 
 export async function runDrillWithData(options: DrillOptions = {}): Promise<DrillOutcome> {
   const o = normalizeDrillOptions(options);
@@ -290,8 +279,8 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
   const [{ Topology }, { Rtnl }, { openBackend }, { LinkCache }, { ensureBondingLoaded }, probeModule] = await Promise.all([
     import('../netns/topology.js'),
     import('../netlink/rtnl.js'),
-    import('../bond/open-backend.js'),
-    import('../daemon/link-cache.js'),
+    import('../backend/open-backend.js'),
+    import('../state/link-cache.js'),
     import('../sysfs/module.js'),
     import('./probe.js'),
   ]);

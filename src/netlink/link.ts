@@ -75,6 +75,8 @@ import {
   IFLA_CARRIER_UP_COUNT,
   IFLA_EVENT,
   IFLA_EXT_MASK,
+  IFLA_AF_SPEC,
+  IFLA_IFALIAS,
   IFLA_IFNAME,
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
@@ -96,6 +98,7 @@ import {
   type OperState,
 } from './constants.js';
 import type { NetlinkMessage } from './socket.js';
+import { type BridgeInfo, decodeBridgeInfo, decodeInet6Conf, decodeVlanInfo, type Inet6Conf, type VlanInfo } from './stack.js';
 
 export type LinkEvent = Exclude<(typeof LINK_EVENT_NAMES)[number], 'none'> | `event-${number}`;
 
@@ -212,6 +215,14 @@ export interface LinkMessage {
   bondSlave?: BondSlaveInfo;
   /** IFLA_EVENT: why the kernel sent this notification (bonding failover, ...). */
   event?: LinkEvent;
+  /** Kind "vlan": the 802.1Q id (the lower device is `link`). */
+  vlan?: VlanInfo;
+  /** Kind "bridge": STP and forward delay. */
+  bridge?: BridgeInfo;
+  /** IFLA_IFALIAS (`ip link set DEV alias TEXT`). */
+  ifalias?: string;
+  /** IPv6 device settings (accept_ra, autoconf, disable_ipv6), when the device has IPv6 state. */
+  inet6?: Inet6Conf;
   /** All attributes of the message, raw. */
   attrs: AttrMap;
 }
@@ -272,7 +283,12 @@ export function decodeLinkPayload(p: Buffer, type: 'new' | 'del' = 'new'): LinkM
     if (data) out.bond = decodeBondInfo(data);
     const slaveData = slaveKind === 'bond' ? info.nested(IFLA_INFO_SLAVE_DATA) : undefined;
     if (slaveData) out.bondSlave = decodeBondSlaveInfo(slaveData);
+    const stackData = kind === 'vlan' || kind === 'bridge' ? info.nested(IFLA_INFO_DATA) : undefined;
+    if (stackData && kind === 'vlan') setIf(out, 'vlan', decodeVlanInfo(stackData));
+    if (stackData && kind === 'bridge') setIf(out, 'bridge', decodeBridgeInfo(stackData));
   }
+  setIf(out, 'ifalias', attrs.str(IFLA_IFALIAS));
+  setIf(out, 'inet6', decodeInet6Conf(attrs.nested(IFLA_AF_SPEC)));
   return out;
 }
 

@@ -18,6 +18,8 @@ import { findOption, findSlaveOption, isOptionSupported } from '../bond/options.
 import type { BackendKind, DesiredBond, DesiredConfig, RouteSpec } from '../config/types.js';
 import type { ObservedHost } from './observed.js';
 import { describeStep, plan, type Plan, type Step } from './planner.js';
+import { type DevconfKey, stackMarker } from './stack-planner.js';
+import { snapshotStack, stackDevices } from './stack-snapshot.js';
 
 /** What the executor needs from the host: observation plus the operations no backend covers. */
 export interface HostOps {
@@ -29,18 +31,24 @@ export interface HostOps {
   setLinkUp(name: string, up: boolean): Promise<void>;
   addAddress(bond: string, cidr: string): Promise<void>;
   addRoute(bond: string, route: RouteSpec): Promise<void>;
+  /** The bond's stack (VLANs, bridges): see src/plan/stack-planner.ts. `alias` marks what bondd created. */
+  createVlan?(device: string, link: string, id: number, alias: string): Promise<void>;
+  createBridge?(device: string, settings: { stp?: boolean; forwardDelay?: number }, alias: string): Promise<void>;
+  setBridge?(device: string, settings: { stp?: boolean; forwardDelay?: number }): Promise<void>;
+  setMaster?(device: string, master: string | null): Promise<void>;
+  deleteLink?(device: string): Promise<void>;
+  setDevconf?(device: string, key: DevconfKey, value: number): Promise<void>;
   /** Rollback only: take away what a failed apply added (the planner itself never removes addresses or routes). */
   removeAddress?(bond: string, cidr: string): Promise<void>;
   removeRoute?(bond: string, route: RouteSpec): Promise<void>;
 }
 
 export interface ApplyOptions {
-  /** Called before each step runs (for logs and progress). */
-  onStep?(step: Step, index: number, total: number): void;
-  /** Test hook: fail deliberately before running the step with this index. */
-  failBeforeStep?: number;
-  /** Test hook: pause before each step (lets a test kill the process midway). */
-  stepDelayMs?: number;
+  /**
+   * Called before each step runs (logs, progress). The apply waits for a returned promise; a
+   * throw or rejection stops it before that step, and what ran is rolled back.
+   */
+  onStep?(step: Step, index: number, total: number): void | Promise<void>;
   /** Run only the steps this accepts (and verify only those): used to enslave a late slave without touching anything else. */
   filter?(step: Step): boolean;
 }
@@ -109,16 +117,38 @@ export async function runStep(step: Step, ops: HostOps, kind: BackendKind): Prom
       if (netlinkOnly.length) await ops.backend('netlink').setSlaveOptions(step.bond, step.slave, Object.fromEntries(netlinkOnly));
       return;
     }
-    case 'add-address': return ops.addAddress(step.bond, step.address);
-    case 'add-route': return ops.addRoute(step.bond, step.route);
+    case 'add-address': return ops.addAddress(step.device ?? step.bond, step.address);
+    case 'add-route': return ops.addRoute(step.device ?? step.bond, step.route);
+    default: return runStackStep(step, ops);
   }
+}
+
+function need<T>(fn: T | undefined, what: string): T {
+  if (fn === undefined) throw new Error(`this host cannot ${what}`);
+  return fn;
+}
+
+async function runStackStep(step: Step, ops: HostOps): Promise<void> {
+  switch (step.op) {
+    case 'create-vlan': return need(ops.createVlan, 'create VLANs').call(ops, step.device, step.link, step.id, stackMarker(step.bond));
+    case 'create-bridge': return need(ops.createBridge, 'create bridges').call(ops, step.device, bridgeSettings(step), stackMarker(step.bond));
+    case 'set-bridge': return need(ops.setBridge, 'change bridges').call(ops, step.device, bridgeSettings(step));
+    case 'set-link-mtu': return ops.setMtu(step.device, step.mtu);
+    case 'set-master': return need(ops.setMaster, 'change bridge ports').call(ops, step.device, step.master);
+    case 'set-link-up': return ops.setLinkUp(step.device, true);
+    case 'set-devconf': return need(ops.setDevconf, 'write IPv6 device settings').call(ops, step.device, step.key, step.value);
+    case 'delete-link': return need(ops.deleteLink, 'delete links').call(ops, step.device);
+    default: throw new Error(`unknown step ${describeStep(step)}`);
+  }
+}
+
+function bridgeSettings(s: { stp?: boolean; forwardDelay?: number }): { stp?: boolean; forwardDelay?: number } {
+  return { ...(s.stp !== undefined ? { stp: s.stp } : {}), ...(s.forwardDelay !== undefined ? { forwardDelay: s.forwardDelay } : {}) };
 }
 
 async function runSteps(steps: Step[], ops: HostOps, config: Pick<DesiredConfig, 'bonds'>, options: ApplyOptions, executed: Step[]): Promise<void> {
   for (const [i, step] of steps.entries()) {
-    options.onStep?.(step, i, steps.length);
-    if (options.stepDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stepDelayMs));
-    if (options.failBeforeStep === i) throw new Error(`injected failure before step ${i + 1}: ${describeStep(step)}`);
+    await options.onStep?.(step, i, steps.length);
     await runStep(step, ops, backendKindOf(config, step.bond));
     executed.push(step);
   }
@@ -148,6 +178,7 @@ export function snapshotConfig(host: ObservedHost, bonds: Iterable<string>, back
       drift: 'observe',
       up: b.up,
       origin: { file: 'snapshot', line: 0 },
+      ...snapshotStack(host, name),
     });
   }
   return { bonds: out, source: 'snapshot' };
@@ -170,6 +201,18 @@ export async function restore(before: ObservedHost, config: Pick<DesiredConfig, 
       await ops.backend(backends.get(name) ?? 'sysfs').deleteBond(name).catch((e: Error) => errors.push(`delete ${name}: ${e.message}`));
     }
   }
+  // VLANs and bridges the failed apply created go too (a VLAN also goes with its bond; a bridge
+  // does not). Bridges first, so their ports are free before the VLANs under them are deleted.
+  const markers = new Set(names.map(stackMarker));
+  try {
+    now = await ops.observe();
+  } catch (error) {
+    return [...errors, `cannot observe the host to roll back: ${(error as Error).message}`];
+  }
+  const created = now.interfaces.filter((i) => i.alias !== undefined && markers.has(i.alias) && !before.interfaces.some((b) => b.name === i.name));
+  for (const i of [...created.filter((c) => c.kind === 'bridge'), ...created.filter((c) => c.kind !== 'bridge')]) {
+    await ops.deleteLink?.(i.name).catch((e: Error) => errors.push(`delete ${i.name}: ${e.message}`));
+  }
   const snapshot = snapshotConfig(before, names.filter((n) => before.bonds.has(n)), backends);
   try {
     now = await ops.observe();
@@ -178,10 +221,12 @@ export async function restore(before: ObservedHost, config: Pick<DesiredConfig, 
       await runStep(step, ops, backends.get(step.bond) ?? 'sysfs').catch((e: Error) => errors.push(`${describeStep(step)}: ${e.message}`));
     }
     // The planner never removes addresses or routes (others put VIPs on bonds), so take away
-    // those the failed apply added. Routes first: deleting an address takes its routes along.
+    // those the failed apply added, on every layer. Routes first: deleting an address takes its
+    // routes along.
     now = await ops.observe();
-    for (const name of names) {
-      if (!before.bonds.has(name) || !now.bonds.has(name)) continue;
+    const layers = snapshot.bonds.flatMap((b) => stackDevices(b));
+    for (const name of layers) {
+      if (!before.addresses.has(name) || !now.addresses.has(name)) continue;
       const hadRoutes = before.routes.get(name) ?? [];
       for (const route of now.routes.get(name) ?? []) {
         if (hadRoutes.some((r) => r.to === route.to && (r.via ?? '') === (route.via ?? '') && r.metric === route.metric)) continue;

@@ -9,17 +9,29 @@
  */
 import { existsSync } from 'node:fs';
 import type { BondBackend } from '../bond/backend.js';
-import { openBackend } from '../bond/open-backend.js';
+import { openBackend } from '../backend/open-backend.js';
 import { parseCidr, networkOf } from '../config/addr.js';
 import type { BackendKind, RouteSpec } from '../config/types.js';
-import { AF_INET, AF_INET6, IFF_UP } from '../netlink/constants.js';
+import { AF_INET, AF_INET6, IFF_UP, IFLA_IFALIAS, IFLA_LINK } from '../netlink/constants.js';
+import { str, u32 } from '../netlink/attributes.js';
+import { writeDevconf } from '../netlink/devconf.js';
+import type { LinkMessage } from '../netlink/link.js';
+import { bridgeInfoData, vlanInfoData } from '../netlink/stack.js';
 import { Rtnl } from '../netlink/rtnl.js';
 import { ensureBondingLoaded } from '../sysfs/module.js';
 import type { HostOps } from './executor.js';
 import type { ObservedHost, ObservedInterface } from './observed.js';
+import type { DevconfKey } from './stack-planner.js';
 
 /** RT_SCOPE_UNIVERSE: addresses bondd manages (link-local ones belong to the kernel). */
 const RT_SCOPE_UNIVERSE = 0;
+/** IFA_F_PERMANENT: an address without a lifetime (static); leases and SLAAC addresses lack it. */
+const IFA_F_PERMANENT = 0x80;
+/**
+ * Route protocols that are not configuration: RTPROT_KERNEL (2, prefix routes the kernel adds
+ * for addresses), RTPROT_RA (9, router advertisements), RTPROT_DHCP (16, dhcpcd's lease routes).
+ */
+const FOREIGN_ROUTE_PROTOCOLS = new Set([2, 9, 16]);
 
 export interface KernelHostOptions {
   /** Work inside this network namespace (/run/netns/NAME); the process's own by default. */
@@ -52,23 +64,14 @@ export class KernelHost implements HostOps {
   async observe(): Promise<ObservedHost> {
     const links = await this.rtnl.getLinks();
     const byIndex = new Map(links.map((l) => [l.index, l]));
-    const interfaces: ObservedInterface[] = links
-      .filter((l) => l.name !== 'lo')
-      .map((l) => ({
-        name: l.name,
-        index: l.index,
-        // An enslaved NIC carries the bond's MAC; its own is in the slave data.
-        permMac: l.bondSlave?.permHwaddr ?? l.permAddress ?? (l.master === undefined ? l.address ?? null : null),
-        master: l.master !== undefined ? byIndex.get(l.master)?.name ?? null : null,
-        up: l.up,
-        kind: l.kind ?? null,
-      }));
+    const interfaces: ObservedInterface[] = links.filter((l) => l.name !== 'lo').map((l) => observedInterface(l, byIndex));
     const host: ObservedHost = {
       bondingAvailable: existsSync('/sys/module/bonding') || links.some((l) => l.kind === 'bond'),
       bonds: new Map(),
       interfaces,
       addresses: new Map(),
       routes: new Map(),
+      leases: new Map(),
     };
     const bondLinks = links.filter((l) => l.kind === 'bond');
     if (bondLinks.length === 0) return host;
@@ -76,20 +79,20 @@ export class KernelHost implements HostOps {
     const [addresses, routes] = await Promise.all([this.rtnl.getAddresses(), this.rtnl.getRoutes()]);
     for (const link of bondLinks) {
       const bond = await reader.readBond(link.name);
-      if (!bond) continue;
-      host.bonds.set(link.name, bond);
-      host.addresses.set(
-        link.name,
-        addresses
-          .filter((a) => a.index === link.index && a.scope === RT_SCOPE_UNIVERSE)
-          .map((a) => canonicalCidr(`${a.local ?? a.address}/${a.prefixlen}`))
-          .filter((a): a is string => a !== null),
-      );
+      if (bond) host.bonds.set(link.name, bond);
+    }
+    // Addresses and routes of every layer a bond's stack can have: bonds, VLANs, bridges.
+    for (const link of links.filter((l) => l.kind === 'bond' || l.kind === 'vlan' || l.kind === 'bridge')) {
+      const mine = addresses.filter((a) => a.index === link.index && a.scope === RT_SCOPE_UNIVERSE);
+      const cidrOf = (a: (typeof mine)[number]) => canonicalCidr(`${a.local ?? a.address}/${a.prefixlen}`);
+      host.addresses.set(link.name, mine.filter((a) => a.flags & IFA_F_PERMANENT).map(cidrOf).filter((a): a is string => a !== null));
+      const leases = mine.filter((a) => !(a.flags & IFA_F_PERMANENT)).map(cidrOf).filter((a): a is string => a !== null);
+      if (leases.length) host.leases!.set(link.name, leases);
       host.routes.set(
         link.name,
         routes
           .filter((r) => r.oif === link.index && (r.gateway !== undefined || r.dst !== 'default'))
-          .filter((r) => r.protocol !== 2 /* RTPROT_KERNEL: prefix routes the kernel adds for addresses */)
+          .filter((r) => !FOREIGN_ROUTE_PROTOCOLS.has(r.protocol))
           .map((r): RouteSpec => ({
             to: r.dst === 'default' ? (r.family === AF_INET6 ? '::/0' : '0.0.0.0/0') : canonicalNetwork(r.dst) ?? r.dst,
             ...(r.gateway ? { via: r.gateway } : {}),
@@ -98,6 +101,21 @@ export class KernelHost implements HostOps {
       );
     }
     return host;
+  }
+
+  /** Addresses with a finite lifetime (DHCP leases, SLAAC) per device: cheaper than observe(). */
+  async observeLeases(): Promise<Map<string, string[]>> {
+    const [links, addresses] = await Promise.all([this.rtnl.getLinks(), this.rtnl.getAddresses()]);
+    const names = new Map(links.map((l) => [l.index, l.name]));
+    const out = new Map<string, string[]>();
+    for (const a of addresses) {
+      if (a.scope !== RT_SCOPE_UNIVERSE || a.flags & IFA_F_PERMANENT) continue;
+      const name = names.get(a.index);
+      const cidr = canonicalCidr(`${a.local ?? a.address}/${a.prefixlen}`);
+      if (name === undefined || cidr === null) continue;
+      out.set(name, [...(out.get(name) ?? []), cidr]);
+    }
+    return out;
   }
 
   async loadModule(): Promise<void> {
@@ -158,6 +176,46 @@ export class KernelHost implements HostOps {
     return same.length > 0 && same.every((r) => r.oif === index);
   }
 
+  async createVlan(device: string, link: string, id: number, alias: string): Promise<void> {
+    await this.rtnl.createLink({ name: device, kind: 'vlan', infoData: vlanInfoData(id), extra: [u32(IFLA_LINK, await this.#index(link))] });
+    await this.#mark(device, alias);
+  }
+
+  /** The kernel ignores IFLA_IFALIAS when creating a link (only do_setlink applies it). */
+  async #mark(device: string, alias: string): Promise<void> {
+    await this.rtnl.setLink({ name: device, extra: [str(IFLA_IFALIAS, alias)] });
+  }
+
+  async createBridge(device: string, settings: { stp?: boolean; forwardDelay?: number }, alias: string): Promise<void> {
+    // A new bridge has STP off, so any forward delay is accepted before STP is switched on.
+    await this.rtnl.createLink({ name: device, kind: 'bridge', infoData: bridgeInfoData(settings) });
+    await this.#mark(device, alias);
+  }
+
+  async setBridge(device: string, settings: { stp?: boolean; forwardDelay?: number }): Promise<void> {
+    const index = await this.#index(device);
+    // The kernel applies IFLA_BR_FORWARD_DELAY before IFLA_BR_STP_STATE and range-checks the
+    // delay against the STP state it finds: switch STP off first when lowering the delay under 2 s.
+    if (settings.stp === false && settings.forwardDelay !== undefined) {
+      await this.rtnl.setLink({ index, kind: 'bridge', infoData: bridgeInfoData({ stp: false }) });
+      await this.rtnl.setLink({ index, kind: 'bridge', infoData: bridgeInfoData({ forwardDelay: settings.forwardDelay }) });
+      return;
+    }
+    await this.rtnl.setLink({ index, kind: 'bridge', infoData: bridgeInfoData(settings) });
+  }
+
+  async setMaster(device: string, master: string | null): Promise<void> {
+    await this.rtnl.setLink({ index: await this.#index(device), master: master === null ? 0 : await this.#index(master) });
+  }
+
+  async deleteLink(device: string): Promise<void> {
+    await this.rtnl.deleteLink(await this.#index(device));
+  }
+
+  async setDevconf(device: string, key: DevconfKey, value: number): Promise<void> {
+    await writeDevconf(device, key, value, this.netnsPath);
+  }
+
   async removeAddress(bond: string, cidr: string): Promise<void> {
     await this.rtnl.deleteAddress({ index: await this.#index(bond), address: cidr });
   }
@@ -180,4 +238,22 @@ function canonicalCidr(text: string): string | null {
 function canonicalNetwork(text: string): string | null {
   const c = parseCidr(text);
   return typeof c === 'string' ? null : networkOf(c);
+}
+
+function observedInterface(l: LinkMessage, byIndex: Map<number, LinkMessage>): ObservedInterface {
+  return {
+    name: l.name,
+    index: l.index,
+    // An enslaved NIC carries the bond's MAC; its own is in the slave data.
+    permMac: l.bondSlave?.permHwaddr ?? l.permAddress ?? (l.master === undefined ? l.address ?? null : null),
+    master: l.master !== undefined ? byIndex.get(l.master)?.name ?? null : null,
+    up: l.up,
+    kind: l.kind ?? null,
+    mtu: l.mtu,
+    carrier: l.lowerUp,
+    ...(l.vlan ? { vlan: { id: l.vlan.id, link: l.link !== undefined ? byIndex.get(l.link)?.name ?? null : null } } : {}),
+    ...(l.bridge ? { bridge: { stp: l.bridge.stp, forwardDelay: l.bridge.forwardDelay } } : {}),
+    ...(l.ifalias !== undefined ? { alias: l.ifalias } : {}),
+    ...(l.inet6 ? { inet6: { acceptRa: l.inet6.acceptRa, disableIpv6: l.inet6.disableIpv6 } } : {}),
+  };
 }

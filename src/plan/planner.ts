@@ -2,7 +2,7 @@
  * The planner: a pure function from (desired configuration, observed host) to an ordered list of
  * steps that respects the bonding driver's rules, each labelled with its impact on traffic.
  *
- * Kernel rules encoded here (kernel-bonding.md §1.1, §4):
+ * Kernel rules encoded here (docs/kernel-notes.md §1, §2):
  * - `mode` needs the bond down and without slaves; a mode change also resets arp_validate,
  *   zeroes arp_interval and may switch miimon on, so every configured option is re-applied after it.
  * - needs-down options (lacp_rate, ad_select, ...) take the bond down for the change;
@@ -16,9 +16,10 @@
  */
 import type { ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { findOption, findSlaveOption, sameOptionValue } from '../bond/options.js';
+import { BOND_OPTIONS, applyOrderNames, findOption, findSlaveOption, miimonMultiples, namesASlave, sameOptionValue } from '../bond/options.js';
 import type { DesiredBond, DesiredConfig, RouteSpec, SlaveSpec } from '../config/types.js';
 import type { ObservedHost, ObservedInterface } from './observed.js';
+import { planStack, routeText, sameRoute, type StackAction, type StackPhases } from './stack-planner.js';
 
 /** none: traffic unaffected; brief: a short carrier loss or a failover; outage: the bond stops passing traffic. */
 export type Impact = 'none' | 'brief' | 'outage';
@@ -35,11 +36,15 @@ export type StepAction =
   | { op: 'release'; slave: string }
   | { op: 'enslave'; slave: string }
   | { op: 'set-slave-options'; slave: string; options: Array<[string, OptionValue]> }
-  | { op: 'add-address'; address: string }
-  | { op: 'add-route'; route: RouteSpec };
+  | { op: 'add-address'; address: string; device?: string }
+  | { op: 'add-route'; route: RouteSpec; device?: string }
+  | StackAction;
 
 export type Step = StepAction & {
-  /** The bond the step acts on ('' for host-wide steps such as loading the module). */
+  /**
+   * The bond the step acts on, or whose stack the step's `device` (a VLAN, a bridge) belongs to
+   * ('' for host-wide steps such as loading the module).
+   */
   bond: string;
   impact: Impact;
   /** Why: what differs, in words an operator reads in `bondctl plan`. */
@@ -66,23 +71,12 @@ export interface Plan {
   impact: Impact;
 }
 
-/**
- * Order in which bond options are written. Mirrors the kernel's own netlink order
- * (bond_changelink) with the Debian ifenslave adjustments for sysfs: ARP targets before
- * arp_interval (the ARP monitor starts probing as soon as the interval is set), arp_interval
- * before arp_validate (a nonzero arp_interval turns miimon off, which arp_validate requires), and
- * miimon before the delays that are stored as multiples of it.
- */
-const APPLY_ORDER = [
-  'miimon', 'arp_ip_target', 'ns_ip6_target', 'arp_interval', 'arp_missed_max', 'arp_validate', 'arp_all_targets',
-  'updelay', 'downdelay', 'peer_notif_delay', 'use_carrier', 'fail_over_mac', 'xmit_hash_policy',
-  'primary_reselect', 'resend_igmp', 'num_grat_arp', 'num_unsol_na', 'all_slaves_active', 'min_links', 'lp_interval',
-  'packets_per_slave', 'lacp_active', 'lacp_rate', 'ad_select', 'ad_actor_sys_prio', 'ad_user_port_key',
-  'ad_actor_system', 'tlb_dynamic_lb', 'coupled_control',
-];
-const MIIMON_MULTIPLES = ['updelay', 'downdelay', 'peer_notif_delay'];
+/** Order in which bond options are written: the table's applyOrder (its header gives the rules). */
+const APPLY_ORDER = applyOrderNames();
+/** Stored as multiples of miimon, so re-applied whenever miimon changes. */
+const MIIMON_MULTIPLES = miimonMultiples().map((o) => o.name);
 /** Options that name a slave: applied after the slaves are enslaved, never at creation. */
-const AFTER_ENSLAVE = new Set(['primary', 'active_slave']);
+const AFTER_ENSLAVE = new Set(BOND_OPTIONS.filter(namesASlave).map((o) => o.name));
 const IMPACT_RANK: Record<Impact, number> = { none: 0, brief: 1, outage: 2 };
 
 function orderKey(name: string): number {
@@ -144,12 +138,16 @@ interface BondPlan {
   early: Step[]; // create, down, release, mode, options, mac, mtu
   enslave: Step[]; // enslave, slave options, primary
   late: Step[]; // up, addresses, routes
+  /** The plan takes the up bond down and brings it back (what the kernel drops then is restored). */
+  cycled: boolean;
+  /** The bond is up when the plan ends. */
+  upAtEnd: boolean;
 }
 
 function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlave[], problems: PlanProblem[], claimed: Map<string, string>): BondPlan {
   const bond = desired.name;
   const observed = host.bonds.get(bond) ?? null;
-  const out: BondPlan = { early: [], enslave: [], late: [] };
+  const out: BondPlan = { early: [], enslave: [], late: [], cycled: false, upAtEnd: false };
   const step = (list: Step[], action: StepAction, impact: Impact, reason: string) => list.push({ ...action, bond, impact, reason });
 
   // Resolve configured slaves to interfaces present now.
@@ -281,6 +279,8 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
   const observedAddresses = host.addresses.get(bond) ?? [];
   const observedRoutes = host.routes.get(bond) ?? [];
   const cycled = desired.up && observed?.up === true && out.early.some((s) => s.op === 'set-down');
+  out.cycled = cycled;
+  out.upAtEnd = desired.up; // a bond configured down is taken down by this plan
   const haveAddresses = cycled ? observedAddresses.filter((a) => !a.includes(':')) : observedAddresses;
   const haveRoutes = cycled ? [] : observedRoutes;
   for (const address of desired.addresses) {
@@ -289,7 +289,6 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
   for (const address of observedAddresses) {
     if (!haveAddresses.includes(address) && !desired.addresses.includes(address)) step(out.late, { op: 'add-address', address }, 'none', `address ${address} was there${restoring(bond)}`);
   }
-  const sameRoute = (a: RouteSpec, b: RouteSpec): boolean => a.to === b.to && (a.via ?? '') === (b.via ?? '') && (b.metric === undefined || a.metric === b.metric);
   const wantRoutes: RouteSpec[] = [...desired.routes];
   if (desired.gateway?.v4) wantRoutes.unshift({ to: '0.0.0.0/0', via: desired.gateway.v4 });
   if (desired.gateway?.v6) wantRoutes.unshift({ to: '::/0', via: desired.gateway.v6 });
@@ -329,10 +328,6 @@ function expectedFirstSlaveMac(desired: DesiredBond, observed: ObservedBond | nu
   return { mac: first.permMac, reason: `MAC ${observed.mac} is not the first slave's (${first.name} ${first.permMac}; policy first-slave)` };
 }
 
-function routeText(route: RouteSpec): string {
-  return `route ${route.to}${route.via ? ` via ${route.via}` : ''}`;
-}
-
 function restoring(bond: string): string {
   return ` (the kernel drops it while ${bond} is down)`;
 }
@@ -342,7 +337,16 @@ export function plan(config: Pick<DesiredConfig, 'bonds'>, host: ObservedHost): 
   const problems: PlanProblem[] = [];
   const claimed = new Map<string, string>();
   const perBond = config.bonds.map((b) => planBond(b, host, pending, problems, claimed));
+  const stacks = config.bonds.map((b, i) => {
+    const messages: string[] = [];
+    const phases = planStack(b, host, { bondCycled: perBond[i]!.cycled, bondUp: perBond[i]!.upAtEnd, problems: messages });
+    for (const message of messages) problems.push({ bond: b.name, message });
+    return { bond: b.name, phases };
+  });
+  const stackPhase = (phase: keyof StackPhases): Step[] => stacks.flatMap(({ bond, phases }) => phases[phase].map((s) => ({ ...s, bond }) as Step));
   const steps: Step[] = [];
+  // Layers above the bonds that are no longer configured go first, top down.
+  steps.push(...stackPhase('teardown'));
   if (perBond.some((p) => p.early.some((s) => s.op === 'create')) && !host.bondingAvailable) {
     steps.push({ op: 'load-module', bond: '', impact: 'none', reason: 'the bonding driver is not loaded' });
   }
@@ -351,6 +355,8 @@ export function plan(config: Pick<DesiredConfig, 'bonds'>, host: ObservedHost): 
   for (const p of perBond) steps.push(...p.early);
   for (const p of perBond) steps.push(...p.enslave);
   for (const p of perBond) steps.push(...p.late);
+  // Then each bond's stack: VLANs and bridges, their settings, up, addresses, routes.
+  for (const phase of ['devices', 'up', 'addresses', 'routes'] as const) steps.push(...stackPhase(phase));
   return { steps, pending, problems, impact: maxImpact(steps.map((s) => s.impact)) };
 }
 
@@ -369,7 +375,19 @@ export function describeStep(s: Step): string {
     case 'release': return `release ${s.slave} from ${target}`;
     case 'enslave': return `enslave ${s.slave} to ${target}`;
     case 'set-slave-options': return `set ${s.slave} ${s.options.map(([n, v]) => `${n}=${show(v)}`).join(' ')}`;
-    case 'add-address': return `add address ${s.address} to ${target}`;
-    case 'add-route': return `add route ${s.route.to}${s.route.via ? ` via ${s.route.via}` : ''}${s.route.metric !== undefined ? ` metric ${s.route.metric}` : ''} dev ${target}`;
+    case 'add-address': return `add address ${s.address} to ${s.device ?? target}`;
+    case 'add-route': return `add route ${s.route.to}${s.route.via ? ` via ${s.route.via}` : ''}${s.route.metric !== undefined ? ` metric ${s.route.metric}` : ''} dev ${s.device ?? target}`;
+    case 'create-vlan': return `create VLAN ${s.device} id ${s.id} on ${s.link}`;
+    case 'create-bridge': return `create bridge ${s.device}${bridgeSettings(s)}`;
+    case 'set-bridge': return `set bridge ${s.device}${bridgeSettings(s)}`;
+    case 'set-link-mtu': return `set ${s.device} mtu ${s.mtu}`;
+    case 'set-master': return s.master ? `add ${s.device} to bridge ${s.master}` : `remove ${s.device} from its bridge`;
+    case 'set-link-up': return `set ${s.device} up`;
+    case 'set-devconf': return `set ${s.device} ${s.key}=${s.value}`;
+    case 'delete-link': return `delete ${s.device}`;
   }
+}
+
+function bridgeSettings(s: { stp?: boolean; forwardDelay?: number }): string {
+  return `${s.stp !== undefined ? ` stp ${s.stp ? 'on' : 'off'}` : ''}${s.forwardDelay !== undefined ? ` forward_delay ${s.forwardDelay}` : ''}`;
 }
