@@ -97,6 +97,12 @@ export interface BondOption {
   display?: OptionDisplay;
   /** Shapes failover (detection, choice of slave, what peers learn): reported by the drill. */
   shapesFailover?: boolean;
+  /**
+   * How other network configuration formats spell the option, for the importers: netplan's
+   * `parameters:` keys when they are not the name with '-' for '_' (first the current spelling,
+   * then older ones netplan still reads), systemd-networkd's `[Bond]` key.
+   */
+  spellings?: { netplan?: readonly string[]; networkd?: string };
 }
 
 /** A cross-option problem found by validateOptionSet(). */

@@ -177,6 +177,7 @@ const slaveOption = (spec: OptionSpec): BondOption => define(true, spec);
 export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   bondOption({
     name: 'mode',
+    spellings: { networkd: 'Mode' },
     applyOrder: 0,
     ifla: IFLA_BOND_MODE,
     netlink: 'u8',
@@ -204,6 +205,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'miimon',
+    spellings: { netplan: ['mii-monitor-interval'], networkd: 'MIIMonitorSec' },
     applyOrder: 1,
     display: { line: 'mii-monitor', order: 0 },
     shapesFailover: true,
@@ -219,6 +221,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'updelay',
+    spellings: { netplan: ['up-delay'], networkd: 'UpDelaySec' },
     applyOrder: 8,
     display: { line: 'mii-monitor', order: 1 },
     shapesFailover: true,
@@ -234,6 +237,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'downdelay',
+    spellings: { netplan: ['down-delay'], networkd: 'DownDelaySec' },
     applyOrder: 9,
     display: { line: 'mii-monitor', order: 2 },
     shapesFailover: true,
@@ -249,6 +253,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'peer_notif_delay',
+    spellings: { networkd: 'PeerNotifyDelaySec' },
     applyOrder: 10,
     display: { line: 'mii-monitor', order: 3 },
     aliases: ['peer_notify_delay'],
@@ -278,6 +283,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_interval',
+    spellings: { networkd: 'ARPIntervalSec' },
     applyOrder: 4,
     display: { line: 'arp-monitor', order: 0 },
     ifla: IFLA_BOND_ARP_INTERVAL,
@@ -293,6 +299,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_ip_target',
+    spellings: { netplan: ['arp-ip-targets'], networkd: 'ARPIPTargets' },
     applyOrder: 2,
     display: { line: 'arp-monitor', order: 1 },
     ifla: IFLA_BOND_ARP_IP_TARGET,
@@ -317,6 +324,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_validate',
+    spellings: { networkd: 'ARPValidate' },
     applyOrder: 6,
     display: { line: 'arp-monitor', order: 3 },
     ifla: IFLA_BOND_ARP_VALIDATE,
@@ -329,6 +337,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_all_targets',
+    spellings: { networkd: 'ARPAllTargets' },
     applyOrder: 7,
     display: { line: 'arp-monitor', order: 4 },
     ifla: IFLA_BOND_ARP_ALL_TARGETS,
@@ -355,6 +364,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'primary_reselect',
+    spellings: { netplan: ['primary-reselect-policy'], networkd: 'PrimaryReselectPolicy' },
     applyOrder: 14,
     display: { line: 'failover', order: 2 },
     shapesFailover: true,
@@ -368,6 +378,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'fail_over_mac',
+    spellings: { netplan: ['fail-over-mac-policy'], networkd: 'FailOverMACPolicy' },
     applyOrder: 12,
     display: { line: 'failover', order: 3 },
     shapesFailover: true,
@@ -382,6 +393,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'xmit_hash_policy',
+    spellings: { netplan: ['transmit-hash-policy'], networkd: 'TransmitHashPolicy' },
     applyOrder: 13,
     display: { line: 'hash', order: 0 },
     shapesFailover: true,
@@ -396,6 +408,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'resend_igmp',
+    spellings: { networkd: 'ResendIGMP' },
     applyOrder: 15,
     ifla: IFLA_BOND_RESEND_IGMP,
     netlink: 'u32',
@@ -409,6 +422,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
     // Both sysfs files exist (BOND_OPT_NUM_PEER_NOTIF "num_unsol_na" and its alias); num_grat_arp
     // is the name iproute2 prints and accepts and the one the kernel selftests use.
     name: 'num_grat_arp',
+    spellings: { netplan: ['gratuitous-arp', 'gratuitious-arp'], networkd: 'GratuitousARP' },
     applyOrder: 16,
     shapesFailover: true,
     aliases: ['num_unsol_na', 'num_peer_notif'],
@@ -423,6 +437,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'all_slaves_active',
+    spellings: { netplan: ['all-members-active', 'all-slaves-active'], networkd: 'AllSlavesActive' },
     applyOrder: 17,
     shapesFailover: true,
     ifla: IFLA_BOND_ALL_SLAVES_ACTIVE,
@@ -434,6 +449,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'min_links',
+    spellings: { networkd: 'MinLinks' },
     applyOrder: 18,
     display: { line: 'lacp', order: 2 },
     ifla: IFLA_BOND_MIN_LINKS,
@@ -447,6 +463,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'lp_interval',
+    spellings: { netplan: ['learn-packet-interval'], networkd: 'LearnPacketIntervalSec' },
     applyOrder: 19,
     ifla: IFLA_BOND_LP_INTERVAL,
     netlink: 'u32',
@@ -460,6 +477,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'packets_per_slave',
+    spellings: { netplan: ['packets-per-member', 'packets-per-slave'], networkd: 'PacketsPerSlave' },
     applyOrder: 20,
     ifla: IFLA_BOND_PACKETS_PER_SLAVE,
     netlink: 'u32',
@@ -486,6 +504,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'lacp_rate',
+    spellings: { networkd: 'LACPTransmitRate' },
     applyOrder: 22,
     display: { line: 'lacp', order: 1 },
     shapesFailover: true,
@@ -501,6 +520,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_select',
+    spellings: { networkd: 'AdSelect' },
     applyOrder: 23,
     display: { line: 'lacp', order: 3 },
     shapesFailover: true,
@@ -516,6 +536,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_actor_sys_prio',
+    spellings: { networkd: 'AdActorSystemPriority' },
     applyOrder: 24,
     ifla: IFLA_BOND_AD_ACTOR_SYS_PRIO,
     netlink: 'u16',
@@ -528,6 +549,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_user_port_key',
+    spellings: { networkd: 'AdUserPortKey' },
     applyOrder: 25,
     ifla: IFLA_BOND_AD_USER_PORT_KEY,
     netlink: 'u16',
@@ -541,6 +563,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_actor_system',
+    spellings: { networkd: 'AdActorSystem' },
     applyOrder: 26,
     ifla: IFLA_BOND_AD_ACTOR_SYSTEM,
     netlink: 'mac',
@@ -551,6 +574,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'tlb_dynamic_lb',
+    spellings: { networkd: 'DynamicTransmitLoadBalancing' },
     applyOrder: 27,
     ifla: IFLA_BOND_TLB_DYNAMIC_LB,
     netlink: 'u8',
@@ -563,6 +587,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_missed_max',
+    spellings: { networkd: 'ARPMissedMax' },
     applyOrder: 5,
     display: { line: 'arp-monitor', order: 5 },
     aliases: ['missed_max'],
@@ -775,6 +800,8 @@ export const MODE_OPTION = BOND_BY_NAME.get('mode')!;
 export const MIIMON_OPTION = BOND_BY_NAME.get('miimon')!;
 export const ARP_INTERVAL_OPTION = BOND_BY_NAME.get('arp_interval')!;
 export const ACTIVE_SLAVE_OPTION = BOND_BY_NAME.get('active_slave')!;
+/** primary names a slave, and the formats give it apart from the other options. */
+export const PRIMARY_OPTION = BOND_BY_NAME.get('primary')!;
 const MIIMON = MIIMON_OPTION;
 const ARP_INTERVAL = ARP_INTERVAL_OPTION;
 
@@ -823,6 +850,21 @@ export function namedSlaves(options: Readonly<Record<string, OptionValue>>): { a
 /** The bond option called `name` (canonical name or alias), or undefined. */
 export function findOption(name: string): BondOption | undefined {
   return BOND_BY_NAME.get(nameKey(name));
+}
+
+/**
+ * The bond option a netplan `parameters:` key or a systemd-networkd `[Bond]` key sets (the rows'
+ * `spellings`; a netplan key without one is the option's name with '-' for '_'), or undefined.
+ */
+export function optionBySpelling(format: 'netplan' | 'networkd', key: string): BondOption | undefined {
+  return BOND_OPTIONS.find((o) =>
+    format === 'networkd' ? o.spellings?.networkd === key : (o.spellings?.netplan ?? [o.name.replaceAll('_', '-')]).includes(key),
+  );
+}
+
+/** Every key a format spells bond options with, for "did you mean". */
+export function spellingsOf(format: 'netplan' | 'networkd'): string[] {
+  return BOND_OPTIONS.flatMap((o) => (format === 'networkd' ? (o.spellings?.networkd ? [o.spellings.networkd] : []) : [...(o.spellings?.netplan ?? [o.name.replaceAll('_', '-')])]));
 }
 
 /** The per-slave option called `name`, or undefined. */

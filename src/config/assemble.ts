@@ -18,7 +18,7 @@
  *   warning at the end, and every interface the input defines is either part of a bond's stack or
  *   named as not imported. The accounting is returned with the result, so a test can check it.
  */
-import { BOND_OPTIONS, findOption, findSlaveOption, sameOptionValue } from '../bond/options.js';
+import { ARP_INTERVAL_OPTION, BOND_OPTIONS, findOption, findSlaveOption, MIIMON_OPTION, MODE_OPTION, PRIMARY_OPTION, sameOptionValue } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { type Cidr, gatewayProblem, hostAddressWarning, macProblem, normaliseMac, networkOf, parseCidr, parseIp } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place } from './check.js';
@@ -274,7 +274,7 @@ export interface AssembleInput {
   sourceFiles: string[];
   bonds: DraftBond[];
   /** Every interface the input defines, with where (for "not imported" notes). */
-  defined: Array<{ name: string; place: Place; kind: string }>;
+  defined: Array<{ name: string; place: Place; kind: string; reason?: string }>;
   /** Tool name for messages ("netplan", "NetworkManager", ...). */
   tool: string;
   ledger: Ledger;
@@ -309,7 +309,7 @@ export function assemble(input: AssembleInput, diag: Diagnostics): ImportResult 
   for (const d of input.defined) {
     if (inStack.has(d.name) || named.has(d.name)) continue;
     named.add(d.name);
-    const reason = `${d.kind} ${d.name} is not part of any bond's stack; not imported (it stays with ${input.tool} or whatever manages it after the switch)`;
+    const reason = d.reason ?? `${d.kind} ${d.name} is not part of any bond's stack; not imported (it stays with ${input.tool} or whatever manages it after the switch)`;
     notImported.push({ name: d.name, place: d.place, reason });
     diag.warn({ ...d.place, message: reason });
   }
@@ -344,29 +344,29 @@ function buildBond(d: DraftBond, tool: string, diag: Diagnostics): { bond: Desir
 
   let mode: BondMode = 'balance-rr';
   if (d.mode) {
-    const conv = convertOption(findOption('mode')!, d.mode.value);
+    const conv = convertOption(MODE_OPTION, d.mode.value);
     if (conv.ok) mode = conv.value as BondMode;
     else diag.error({ ...d.mode.place, message: conv.error });
-    refs.set('mode', d.mode.place);
+    refs.set(MODE_OPTION.name, d.mode.place);
   }
   const placed = resolveOptions(d, refs, diag);
   let primary: string | undefined;
-  const fromOptions = placed.get('primary');
+  const fromOptions = placed.get(PRIMARY_OPTION.name);
   const primaryPlaced = d.primary ?? (fromOptions ? { value: String(fromOptions.value), place: fromOptions.place } : undefined);
-  placed.delete('primary');
+  placed.delete(PRIMARY_OPTION.name);
   if (primaryPlaced) {
-    const modes = findOption('primary')!.modes;
+    const modes = PRIMARY_OPTION.modes;
     if (primaryPlaced.value !== '' && !modes.includes(mode)) {
       diag.warn({ ...primaryPlaced.place, message: `primary ${primaryPlaced.value} is refused by the kernel in mode ${mode} (EACCES); it applies to ${modes.join(', ')}. Not imported (it never reached the bond under ${tool})` });
     } else if (primaryPlaced.value !== '') primary = primaryPlaced.value;
-    refs.set('primary', primaryPlaced.place);
+    refs.set(PRIMARY_OPTION.name, primaryPlaced.place);
   }
   applyToolDefaults(d, placed, diag);
   runsToday(mode, placed, tool, diag);
   const options: Record<string, OptionValue> = {};
   for (const o of BOND_OPTIONS) {
     const p = placed.get(o.name);
-    if (p && o.name !== 'mode') options[o.name] = p.value;
+    if (p && o !== MODE_OPTION) options[o.name] = p.value;
   }
 
   const slaves = d.slaves.map((s, i) => buildSlave(s, i, refs, diag)).filter((s): s is SlaveSpec => s !== undefined);
@@ -425,7 +425,7 @@ function resolveOptions(d: DraftBond, refs: Refs, diag: Diagnostics): Map<string
       continue;
     }
     const opt = found.value;
-    if (opt.name === 'mode') {
+    if (opt === MODE_OPTION) {
       diag.error({ ...place, message: `mode is given twice; keep one` });
       continue;
     }
@@ -453,7 +453,7 @@ function applyToolDefaults(d: DraftBond, placed: Map<string, PlacedValue>, diag:
   for (const { value: o, place } of d.toolDefaults ?? []) {
     const opt = findOption(o.name);
     if (!opt || placed.has(opt.name)) continue;
-    if (opt.name === 'miimon' && (placed.get('arp_interval')?.value ?? 0) !== 0) continue;
+    if (opt === MIIMON_OPTION && (placed.get(ARP_INTERVAL_OPTION.name)?.value ?? 0) !== 0) continue;
     const conv = convertOption(opt, o.raw);
     if (conv.ok) placed.set(opt.name, { value: conv.value, place, text: showRaw(o.raw) });
     else diag.error({ ...place, message: conv.error });
@@ -478,7 +478,7 @@ function runsToday(mode: BondMode, placed: Map<string, PlacedValue>, tool: strin
       placed.delete(name);
     }
   }
-  const miimon = Number(placed.get('miimon')?.value ?? 0);
+  const miimon = Number(placed.get(MIIMON_OPTION.name)?.value ?? 0);
   for (const [name, p] of [...placed]) {
     const opt = findOption(name);
     if (!opt?.needsMiimon || typeof p.value !== 'number' || p.value === 0) continue;

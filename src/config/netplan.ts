@@ -23,7 +23,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { findOption } from '../bond/options.js';
+import { MIIMON_OPTION, MODE_OPTION, optionBySpelling, PRIMARY_OPTION, spellingsOf } from '../bond/options.js';
 import {
   assemble,
   crOnlyProblem,
@@ -105,22 +105,6 @@ export async function importNetplan(path?: string, root = '/'): Promise<ImportRe
 
 /** The device types netplan knows besides ethernets, bonds, vlans, bridges; none is imported. */
 const OTHER_TYPES = ['wifis', 'tunnels', 'vrfs', 'modems', 'dummy-devices', 'virtual-ethernets', 'nm-devices'];
-
-/** netplan bond parameters whose name is not the kernel's with '-' for '_'. */
-const PARAMETER_NAMES: Record<string, string> = {
-  'mii-monitor-interval': 'miimon',
-  'transmit-hash-policy': 'xmit_hash_policy',
-  'up-delay': 'updelay',
-  'down-delay': 'downdelay',
-  'arp-ip-targets': 'arp_ip_target',
-  'fail-over-mac-policy': 'fail_over_mac',
-  'gratuitous-arp': 'num_grat_arp',
-  'gratuitious-arp': 'num_grat_arp', // netplan's own old misspelling, still accepted
-  'all-members-active': 'all_slaves_active',
-  'packets-per-member': 'packets_per_slave',
-  'primary-reselect-policy': 'primary_reselect',
-  'learn-packet-interval': 'lp_interval',
-};
 
 /** Keys of a device that describe things bondd does not manage, with what to do instead. */
 const NOT_DONE: Record<string, string> = {
@@ -296,7 +280,7 @@ class Netplan {
   private bond(name: string, map: PMap, keyPlace: Place, usedEthernets: Set<string>): DraftBond {
     this.use(keyPlace);
     const d: DraftBond = { name, place: keyPlace, options: [], slaves: [], vlans: [], ...emptyIp() };
-    if (this.renderer === 'NetworkManager') d.toolDefaults = [{ value: { name: 'miimon', raw: 100 }, place: keyPlace }];
+    if (this.renderer === 'NetworkManager') d.toolDefaults = [{ value: { name: MIIMON_OPTION.name, raw: 100 }, place: keyPlace }];
     for (const [key, e] of map.entries) {
       if (key === 'interfaces') {
         this.use(e.keyPlace);
@@ -331,21 +315,20 @@ class Netplan {
     for (const [key, e] of n.entries) {
       const text = scalarText(e.node);
       const place = e.keyPlace;
-      if (key === 'mode') {
+      const opt = optionBySpelling('netplan', key);
+      if (!opt) {
+        this.diag.error({ ...place, message: `unknown bond parameter '${key}'${suggestion(key, spellingsOf('netplan'))}` });
+        continue;
+      }
+      if (opt === MODE_OPTION) {
         this.use(place);
         d.mode = { value: text ?? '', place };
         continue;
       }
-      if (key === 'primary') {
+      if (opt === PRIMARY_OPTION) {
         this.use(place);
         const eth = this.ethernets.get(text ?? '');
         d.primary = { value: eth ? this.ethName(eth) : text ?? '', place };
-        continue;
-      }
-      const optName = PARAMETER_NAMES[key] ?? key.replace(/-/g, '_');
-      const opt = findOption(optName);
-      if (!opt || opt.perSlave) {
-        this.diag.error({ ...place, message: `unknown bond parameter '${key}'${suggestion(key, [...Object.keys(PARAMETER_NAMES), 'mode', 'lacp-rate', 'min-links', 'ad-select', 'arp-interval', 'arp-validate', 'arp-all-targets', 'resend-igmp', 'primary'])}` });
         continue;
       }
       this.use(place);
@@ -360,7 +343,8 @@ class Netplan {
           continue;
         }
         raw = opt.unit === 's' ? Math.floor(ms / 1000) : ms;
-      } else if (opt.name === 'all_slaves_active') {
+      } else if (opt.kind === 'int' && opt.min === 0 && opt.max === 1) {
+        // A boolean in netplan (all-members-active: true), 0/1 in the kernel.
         const b = parseBool(text ?? '');
         if (b === undefined) {
           this.diag.error({ ...place, message: `'${text}' is not true or false` });

@@ -15,6 +15,9 @@ import { findOption } from '../bond/options.js';
 import { ConfigError, formatProblem } from '../config/errors.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import type { DesiredBond, DesiredConfig } from '../config/types.js';
+import { dhcpWants, findDhcpcd } from '../dhcp/client.js';
+import { requireDhcpClient } from '../dhcp/load-check.js';
+import { type DhcpClientStatus, DhcpSupervisor } from '../dhcp/supervisor.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher } from '../netlink/rtnl.js';
@@ -64,6 +67,8 @@ export interface BondStatus {
   pendingSlaves: string[];
   lastFailover: JournalEntry | null;
   kernel: ObservedBond | null;
+  /** DHCP clients on the layers of this bond's stack, with their current lease. */
+  dhcp?: DhcpClientStatus[];
 }
 
 export class Daemon {
@@ -85,6 +90,7 @@ export class Daemon {
   #drift = new Map<string, string[]>();
   #lastPlan: Plan | null = null;
   #lastApplyBefore: ObservedHost | null = null;
+  #dhcp: DhcpSupervisor | null = null;
 
   private constructor(options: DaemonOptions, config: DesiredConfig, journal: Journal) {
     this.#options = options;
@@ -101,6 +107,7 @@ export class Daemon {
   /** Loads the configuration; a bad one throws ConfigError before anything is touched. */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { config, warnings } = await loadConfig(options.load);
+    requireDhcpClient(config);
     const journal = await Journal.open({ file: `${options.stateDir}/events.jsonl` });
     const daemon = new Daemon(options, config, journal);
     for (const w of warnings) daemon.#log.warn(`config: ${formatProblem(w)}`);
@@ -118,6 +125,7 @@ export class Daemon {
     this.cache.resync(await this.host.rtnl.getLinks());
     this.#record({ kind: 'daemon', message: `bondd started with ${this.#config.bonds.length} bond(s) from ${this.#config.source}` });
     await this.#serial(() => this.#applyConfig('start'));
+    await this.#syncDhcp();
     this.#server = await ControlServer.listen({ path: this.#options.socketPath, handlers: this.#handlers(), log: (m) => this.#log.warn(m) });
     this.#metrics = await DaemonMetrics.start({
       listen: this.#options.metricsListen,
@@ -284,6 +292,7 @@ export class Daemon {
       let next: DesiredConfig;
       try {
         next = (await loadConfig(this.#options.load)).config;
+        requireDhcpClient(next);
       } catch (error) {
         const message = error instanceof ConfigError ? error.message : (error as Error).message;
         this.#log.error(`reload rejected, keeping the running configuration: ${message}`);
@@ -293,6 +302,7 @@ export class Daemon {
       this.#config = next;
       try {
         await this.#serial(() => this.#applyConfig('reload'));
+        await this.#syncDhcp();
         return { ok: true, message: `reloaded ${next.source}` };
       } catch (error) {
         this.#config = previous;
@@ -320,6 +330,7 @@ export class Daemon {
         pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => p.slave.name ?? p.slave.permMac ?? '?'),
         lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
         kernel: observed.bonds.get(name) ?? null,
+        ...(this.#dhcp ? { dhcp: this.#dhcp.status().filter((c) => c.bond === name) } : {}),
       });
     }
     if (bond && out.length === 0) throw new ControlError('ENODEV', `${bond}: no such bond, configured or in the kernel`);
@@ -438,6 +449,20 @@ export class Daemon {
     return { from: b.activeSlave, to: target };
   }
 
+  /** DHCP clients for every layer that asks for one (src/dhcp/supervisor.ts). */
+  async #syncDhcp(): Promise<void> {
+    const wants = dhcpWants(this.#config);
+    if (!this.#dhcp && wants.length === 0) return;
+    this.#dhcp ??= new DhcpSupervisor({
+      program: findDhcpcd() ?? 'dhcpcd',
+      ...(this.#options.netnsPath ? { netnsPath: this.#options.netnsPath } : {}),
+      stateFile: `${this.#options.stateDir}/dhcp.json`,
+      leases: async () => (await this.host.observeLeases()),
+      event: (e) => this.#record({ kind: e.kind, bond: e.bond, message: e.message, ...(e.data ? { data: e.data } : {}) }),
+    });
+    await this.#dhcp.reconcile(wants);
+  }
+
   async stop(): Promise<void> {
     sdNotify({ STOPPING: '1' });
     if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
@@ -447,6 +472,7 @@ export class Daemon {
     await this.#server?.close();
     await this.#metrics?.close();
     this.#watcher?.close();
+    await this.#dhcp?.detach(); // the clients keep running with the stack; the next bondd adopts them
     this.#record({ kind: 'daemon', message: 'bondd stopped; bonds left as they are' });
     await this.journal.flush();
     await this.host.close();

@@ -99,6 +99,7 @@ async function printVersion(): Promise<number> {
 
 async function check(load: LoadOptions, netnsPath: string | undefined): Promise<number> {
   const { config, warnings } = await loadConfig(load);
+  (await import('../dhcp/load-check.js')).requireDhcpClient(config);
   for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
   process.stdout.write(`${config.source}: valid, ${config.bonds.length} bond(s)\n`);
   const [{ KernelHost }, { plan, describeStep }] = await Promise.all([import('../plan/host.js'), import('../plan/planner.js')]);

@@ -12,7 +12,7 @@ async function start(): Promise<void> {
   if (name === 'bondd') {
     // The daemon's module runs itself when loaded.
     await import('../daemon/main.js');
-  } else if (name === 'bondctl' && process.argv[2] === 'drill') {
+  } else if (name === 'bondctl' && process.argv[2] === 'drill' && !process.argv.includes('--help')) {
     // The drill runs its probe agents as separate Node scripts from a checkout's dist/ and
     // builds its lab in the test VM: a development tool (docs/drill.md), not part of the package.
     process.stderr.write('bondctl: drill is a development tool and not part of the package: run it from a bondd checkout (docs/drill.md)\n');

@@ -4,23 +4,21 @@
  * builds an Intl.Segmenter and several Unicode-property regular expressions (\p{RGI_Emoji} ...):
  * about 45 ms, a third of `bondctl --help`. bondd's help text is printable ASCII, where the width
  * is the length. Anything else is measured per code point: ANSI escapes and zero-width code
- * points count 0, East Asian wide and fullwidth ones 2 (get-east-asian-width, which string-width
+ * points count 0 (escapes removed by strip-ansi, as string-width does), East Asian wide and fullwidth ones 2 (get-east-asian-width, which string-width
  * itself uses), the rest 1; grapheme clusters (emoji sequences) are not merged, which only
  * matters for text bondd does not print.
  */
 import { eastAsianWidth } from 'get-east-asian-width';
+import stripAnsi from 'strip-ansi';
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-// CSI and OSC sequences, as ansi-regex matches them in terminal output.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences start with ESC and end with BEL or ST
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+const PRINTABLE_ASCII = /^[ -~]*$/;
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\p{Cc}]/u;
 
 export default function stringWidth(text: string): number {
   if (typeof text !== 'string' || text.length === 0) return 0;
   if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = 0;
-  for (const char of text.replace(ANSI, '')) {
+  for (const char of stripAnsi(text)) {
     if (ZERO_WIDTH.test(char)) continue;
     width += eastAsianWidth(char.codePointAt(0)!);
   }

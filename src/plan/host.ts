@@ -103,6 +103,21 @@ export class KernelHost implements HostOps {
     return host;
   }
 
+  /** Addresses with a finite lifetime (DHCP leases, SLAAC) per device: cheaper than observe(). */
+  async observeLeases(): Promise<Map<string, string[]>> {
+    const [links, addresses] = await Promise.all([this.rtnl.getLinks(), this.rtnl.getAddresses()]);
+    const names = new Map(links.map((l) => [l.index, l.name]));
+    const out = new Map<string, string[]>();
+    for (const a of addresses) {
+      if (a.scope !== RT_SCOPE_UNIVERSE || a.flags & IFA_F_PERMANENT) continue;
+      const name = names.get(a.index);
+      const cidr = canonicalCidr(`${a.local ?? a.address}/${a.prefixlen}`);
+      if (name === undefined || cidr === null) continue;
+      out.set(name, [...(out.get(name) ?? []), cidr]);
+    }
+    return out;
+  }
+
   async loadModule(): Promise<void> {
     await ensureBondingLoaded();
   }

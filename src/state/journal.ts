@@ -28,6 +28,8 @@ export type JournalKind =
   | 'apply'
   | 'apply-failed'
   | 'rollback'
+  | 'dhcp-client'
+  | 'dhcp-lease'
   | 'daemon';
 
 export interface JournalEntry {

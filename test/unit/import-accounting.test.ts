@@ -11,6 +11,8 @@ import { type AccountEntry, ImportError, type ImportResult } from '../../src/con
 import { importIfcfg } from '../../src/config/ifcfg.js';
 import { importInterfaces } from '../../src/config/interfaces.js';
 import { importNetplan } from '../../src/config/netplan.js';
+import { importNetworkd } from '../../src/config/networkd.js';
+import { importNm } from '../../src/config/nm.js';
 import type { DesiredConfig } from '../../src/config/types.js';
 
 const ROOT = 'test/fixtures/import';
@@ -25,6 +27,17 @@ interface Format {
 }
 
 const FORMATS: Record<string, Format> = {
+  nm: {
+    run: (p) => importNm(p),
+    comment: /^\s*[#;]/,
+    defined: (text) => [...text.matchAll(/^interface-name=(\S+)$/gm)].map((m) => m[1]!),
+  },
+  networkd: {
+    run: (p) => importNetworkd(p),
+    comment: /^\s*[#;]/,
+    // Netdevs by Name=; links by a plain [Match] Name= (globs and MACs are matched, not named).
+    defined: (text) => [...text.matchAll(/^Name=([^\s*?[]+)$/gm)].map((m) => m[1]!),
+  },
   ifcfg: {
     run: (p) => importIfcfg(p),
     comment: /^\s*#/,

@@ -18,7 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['netlink', 'sysfs', 'netns'], // transports: rtnetlink, sysfs/procfs files, namespaces
   ['backend', 'state', 'version'], // the two bond backends; link cache and journal; what --version reports
   ['config'], // config files → desired state
-  ['plan'], // planner (pure), executor and host operations
+  ['plan', 'dhcp'], // planner (pure), executor and host operations; the DHCP client supervisor
   ['metrics', 'drill'], // Prometheus exposition; the failover drill
   ['daemon'], // the engine: bondd
   ['cli'], // bondctl
