@@ -14,8 +14,9 @@ import { defineConfig } from 'vitest/config';
 //           the first boot and systemd-after in a second boot on the same disk (a reboot).
 export default defineConfig({
   test: {
-    // A project without test files (yet) is not a failure: engineers add them in parallel.
-    passWithNoTests: true,
+    // A run whose filter matches no test file fails (every project has tests; a typo in a file
+    // name must not pass). A run whose tests are all skipped is caught by scripts/test.
+    passWithNoTests: false,
     projects: [
       {
         extends: true,
