@@ -16,7 +16,7 @@
  * exercised here; their file layout, group, directories and messages are.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,12 @@ const WITHOUT_NODE = join(ROOT, 'test/guest/helpers/without-node.sh');
 const BASE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const UPGRADE_VERSION = `${BASE_VERSION}+upgrade1`;
 const CONFIG = '/etc/bondd/bondd.yaml';
+/**
+ * The package's /run (see helpers/without-node.sh): the guest's start-up keeps its own files in
+ * /run/bondd, which the purge removes. Every command of the scenario sees this directory as /run.
+ */
+let RUN = '';
+const runEnv = () => ({ BONDD_TEST_RUN: RUN });
 
 interface Result {
   code: number | null;
@@ -41,7 +47,7 @@ function bare(argv: string[], ns?: Namespace, env: Record<string, string> = {}, 
   const masked = ['unshare', '--mount', '--propagation', 'private', 'sh', WITHOUT_NODE, ...argv];
   const full = ns ? ['ip', 'netns', 'exec', ns.name, ...masked] : masked;
   return new Promise((resolvePromise) => {
-    const child = spawn(full[0]!, full.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(full[0]!, full.slice(1), { env: { ...process.env, ...runEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -68,6 +74,7 @@ class InstalledBondd {
 
   constructor(ns: Namespace) {
     this.child = spawn('ip', ['netns', 'exec', ns.name, 'unshare', '--mount', '--propagation', 'private', 'sh', WITHOUT_NODE, '/usr/sbin/bondd', '--config', CONFIG], {
+      env: { ...process.env, ...runEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (c: string) => (this.output += c));
@@ -140,6 +147,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
   let daemon: InstalledBondd | undefined;
 
   beforeAll(async () => {
+    RUN = mkdtempSync('/tmp/bdt-package-run-');
     await runCommand('modprobe', ['bonding', 'max_bonds=0']).catch(() => undefined);
   });
 
@@ -147,6 +155,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     await daemon?.stop();
     await bare(['dpkg', '--purge', 'bondd']);
     rmSync('/etc/bondd', { recursive: true, force: true });
+    if (RUN) rmSync(RUN, { recursive: true, force: true });
   });
 
   it('installs, runs, upgrades without a flap, removes leaving the bond up and purges clean', async () => {
@@ -159,12 +168,12 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     // Install.
     const installed = await ok(['dpkg', '-i', old]);
     expect(installed).toContain('bondd: not started: write /etc/bondd/bondd.yaml');
-    const listed = (await ok(['dpkg', '-L', 'bondd'])).split('\n').filter((p) => p.startsWith('/'));
+    const listed = (await ok(['dpkg', '-L', 'bondd'])).split('\n').filter((p) => p.startsWith('/') && p !== '/.');
     expect(listed).toEqual(expect.arrayContaining(['/usr/lib/bondd/bondd', '/usr/lib/bondd/nlsock.node', '/usr/sbin/bondd', '/usr/bin/bondctl', '/lib/systemd/system/bondd.service', '/usr/share/man/man8/bondctl.8.gz']));
     expect(exists('/etc/bondd')).toBe(false);
     expect(await ok(['getent', 'group', 'bondd'])).toMatch(/^bondd:x:\d+:/);
     expect((lstatSync('/var/lib/bondd').mode & 0o777).toString(8)).toBe('750');
-    expect(existsSync('/run/bondd')).toBe(true);
+    expect(existsSync(join(RUN, 'bondd'))).toBe(true);
     const version = await ok(['bondctl', '--version']);
     expect(version).toMatch(new RegExp(`^bondctl ${BASE_VERSION.replace(/\./g, '\\.')}\\ncommit: +\\S+`));
     expect(version).toContain(`node:    ${process.version}`);
@@ -186,7 +195,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     expect(status).toContain('bond0');
     expect(status).toMatch(/active-backup/);
     await waitFor(() => ping(topo), 'ping 192.0.2.254 through bond0', 60_000, 500);
-    expect(existsSync('/run/bondd/bondd.sock')).toBe(true);
+    expect(existsSync(join(RUN, 'bondd/bondd.sock'))).toBe(true);
 
     // Upgrade while ip monitor watches; then the restart the postinst asks systemd for.
     await waitFor(async () => (await link(topo.host, 'bond0'))?.flags.includes('LOWER_UP') ?? false, 'bond0 carrier', 30_000, 200);
@@ -232,7 +241,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     expect(purged).toContain('/etc/bondd (your configuration) is left in place');
     const left = listed.filter((p) => !existedBefore.has(p) && exists(p));
     expect(left).toEqual([]);
-    for (const path of ['/var/lib/bondd', '/run/bondd', '/var/lib/systemd/deb-systemd-helper-enabled/bondd.service.dsh-also', '/etc/systemd/system/multi-user.target.wants/bondd.service']) {
+    for (const path of ['/var/lib/bondd', join(RUN, 'bondd'), '/var/lib/systemd/deb-systemd-helper-enabled/bondd.service.dsh-also', '/etc/systemd/system/multi-user.target.wants/bondd.service']) {
       expect(exists(path), path).toBe(false);
     }
     expect((await bare(['getent', 'group', 'bondd'])).code).not.toBe(0);
