@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importNetplan } from '../../src/config/netplan.js';
+import { importNetworkd } from '../../src/config/networkd.js';
 import { apply } from '../../src/plan/executor.js';
 import { KernelHost } from '../../src/plan/host.js';
 import { runCommand, useTopology, type Namespace } from '../netns/index.js';
@@ -67,15 +68,23 @@ async function stackState(ns: Namespace, bond: string): Promise<Record<string, u
   return { options, up: master.flags.includes('UP'), mtu: master.mtu, slaves, vlans, bridges, ip };
 }
 
-/** Generates networkd units from the YAML and runs systemd-networkd in the namespace; returns the process. */
-function startNetworkd(ns: Namespace, yaml: string): ChildProcess {
+/** The case's networkd units: netplan's generator output for YAML, or the units as given. */
+function unitsOf(c: Case): string {
   const root = mkdtempSync(join(tmpdir(), 'bondd-np-'));
   made.push(root);
+  if (c.networkd) {
+    for (const [n, text] of Object.entries(c.networkd)) writeFileSync(join(root, n), text);
+    return root;
+  }
   mkdirSync(join(root, 'etc/netplan'), { recursive: true });
-  writeFileSync(join(root, 'etc/netplan/50-test.yaml'), yaml);
+  writeFileSync(join(root, 'etc/netplan/50-test.yaml'), c.yaml!);
   chmodSync(join(root, 'etc/netplan/50-test.yaml'), 0o600);
   execFileSync(join(tool, 'usr/libexec/netplan/generate'), ['--root-dir', root], { env: { ...process.env, LD_LIBRARY_PATH: join(tool, 'usr/lib/x86_64-linux-gnu') }, stdio: 'ignore' });
-  const units = join(root, 'run/systemd/network');
+  return join(root, 'run/systemd/network');
+}
+
+/** Runs systemd-networkd on these units in the namespace; returns the process. */
+function startNetworkd(ns: Namespace, units: string): ChildProcess {
   const script = [
     'set -e',
     'mount -o remount,ro /sys',
@@ -102,7 +111,15 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
 }
 
-const CASES: Array<{ name: string; bond: string; yaml: string }> = [
+interface Case {
+  name: string;
+  bond: string;
+  /** netplan YAML (through netplan generate), or networkd units by file name. */
+  yaml?: string;
+  networkd?: Record<string, string>;
+}
+
+const CASES: Case[] = [
   {
     name: 'active-backup: MII interval, up-delay rounded by the kernel, primary, IPv4 + IPv6, gateways, a route',
     bond: 'bond0',
@@ -186,9 +203,20 @@ const CASES: Array<{ name: string; bond: string; yaml: string }> = [
         forward-delay: 0
 `,
   },
+  {
+    name: 'networkd units as written by hand: 802.3ad bond, members by name glob, a VLAN with address, gateway and a route, DHCP off',
+    bond: 'bond3',
+    networkd: {
+      '10-bond3.netdev': '[NetDev]\nName=bond3\nKind=bond\n\n[Bond]\nMode=802.3ad\nLACPTransmitRate=fast\nMIIMonitorSec=100ms\nTransmitHashPolicy=layer3+4\nMinLinks=1\n',
+      '20-members.network': '[Match]\nName=eth*\n\n[Network]\nBond=bond3\n',
+      '30-bond3.network': '[Match]\nName=bond3\n\n[Network]\nVLAN=bond3.42\nLinkLocalAddressing=no\n',
+      '40-bond3.42.netdev': '[NetDev]\nName=bond3.42\nKind=vlan\n\n[VLAN]\nId=42\n',
+      '50-bond3.42.network': '[Match]\nName=bond3.42\n\n[Network]\nAddress=192.0.2.42/24\nGateway=192.0.2.1\n\n[Route]\nDestination=203.0.113.0/24\nGateway=192.0.2.254\nMetric=20\n',
+    },
+  },
 ];
 
-describe.skipIf(!inGuest)('netplan files: bondd builds what netplan + systemd-networkd build', () => {
+describe.skipIf(!inGuest)('netplan and networkd files: bondd builds what netplan + systemd-networkd build', () => {
   beforeAll(async () => {
     const debs = existsSync(REFERENCE) ? readdirSync(REFERENCE).filter((f) => /^(netplan\.io|libnetplan0)_.*\.deb$/.test(f)) : [];
     expect(debs.length, `netplan.io and libnetplan0 in ${REFERENCE} (scripts/setup downloads them)`).toBe(2);
@@ -205,10 +233,15 @@ describe.skipIf(!inGuest)('netplan files: bondd builds what netplan + systemd-ne
   for (const c of CASES) {
     it(c.name, async () => {
       const byBondd = await useTopology({ nics: 2 });
-      const file = join(mkdtempSync(join(tmpdir(), 'bondd-np-yaml-')), '50-test.yaml');
-      made.push(join(file, '..'));
-      writeFileSync(file, c.yaml);
-      const { config } = await importNetplan(file);
+      const units = unitsOf(c);
+      let config;
+      if (c.networkd) config = (await importNetworkd(units)).config;
+      else {
+        const file = join(mkdtempSync(join(tmpdir(), 'bondd-np-yaml-')), '50-test.yaml');
+        made.push(join(file, '..'));
+        writeFileSync(file, c.yaml!);
+        config = (await importNetplan(file)).config;
+      }
       const host = KernelHost.open({ netnsPath: byBondd.host.path });
       try {
         await apply(config, host);
@@ -218,7 +251,7 @@ describe.skipIf(!inGuest)('netplan files: bondd builds what netplan + systemd-ne
       const want = await stackState(byBondd.host, c.bond);
 
       const byNetworkd = await useTopology({ nics: 2 });
-      const networkd = startNetworkd(byNetworkd.host, c.yaml);
+      const networkd = startNetworkd(byNetworkd.host, units);
       let got: Record<string, unknown> = {};
       try {
         // networkd converges on its own schedule: poll until it matches (or time runs out).
