@@ -41,7 +41,8 @@ const FORMATS: Record<string, Format> = {
     defined: (text) => [...text.matchAll(/^Name=([^\s*?[]+)$/gm)].map((m) => m[1]!),
   },
   ifcfg: {
-    run: (p) => importIfcfg(p),
+    // A fixture's modprobe.conf is read as with --modprobe.
+    run: async (p) => importIfcfg(p, { modprobeFiles: (await readdir(p)).includes('modprobe.conf') ? [join(p, 'modprobe.conf')] : [] }),
     comment: /^\s*#/,
     // The device of an ifcfg file (not of alias or route files).
     defined: (text) => [...text.matchAll(/^DEVICE=([^\s:]+)$/gm)].map((m) => m[1]!),
