@@ -129,7 +129,7 @@ export function resolveSlave(spec: SlaveSpec, interfaces: readonly ObservedInter
   return byMac[0] ?? null;
 }
 
-function describeSlave(spec: SlaveSpec): string {
+export function describeSlave(spec: SlaveSpec): string {
   if (spec.match && spec.name === undefined && spec.permMac === undefined) return `a NIC matching ${describeMatch(spec.match)}`;
   return spec.name ?? `permanent MAC ${spec.permMac}`;
 }
@@ -152,6 +152,12 @@ function globMatches(glob: string, text: string): boolean {
     } else re += c.replace(/[\\^$.|+(){}[\]]/g, '\\$&');
   }
   return new RegExp(`^${re}$`).test(text);
+}
+
+/** Whether an interface called `name` could be selected by the spec's hardware match (its driver is checked when planning). */
+export function mayMatch(spec: SlaveSpec, name: string): boolean {
+  if (!spec.match || spec.name !== undefined || spec.permMac !== undefined) return false;
+  return spec.match.name === undefined || globMatches(spec.match.name, name);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedInterface } from '../../src/plan/observed.js';
-import { expandMatches } from '../../src/plan/planner.js';
+import { describeSlave, expandMatches, mayMatch } from '../../src/plan/planner.js';
 
 const nic = (name: string, extra: Partial<ObservedInterface> = {}): ObservedInterface => ({ name, index: 1, permMac: null, master: null, up: true, kind: null, ...extra });
 
@@ -29,5 +29,14 @@ describe('slaves matched by hardware (netplan match:, networkd [Match])', () => 
   it('no match yet: the spec stays as it is (pending, re-resolved when NICs appear); named specs are untouched', () => {
     const spec = { match: { driver: 'mlx5_core' }, options: {} };
     expect(expandMatches([spec, { name: 'eth9', options: {} }], host)).toEqual([spec, { name: 'eth9', options: {} }]);
+  });
+
+  it('a NIC that appears is re-resolved when a match may select it; pending matches are described by their match', () => {
+    const glob = { match: { name: 'ens*' }, options: {} };
+    expect(mayMatch(glob, 'ens5f0')).toBe(true);
+    expect(mayMatch(glob, 'eth0')).toBe(false);
+    expect(mayMatch({ match: { driver: 'ixgbe' }, options: {} }, 'anything')).toBe(true);
+    expect(mayMatch({ name: 'eth0', options: {} }, 'eth0')).toBe(false);
+    expect(describeSlave({ match: { name: 'ens*', driver: 'ixgbe' }, options: {} })).toBe('a NIC matching name ens* and driver ixgbe');
   });
 });
