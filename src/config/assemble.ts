@@ -223,6 +223,15 @@ export class Ledger {
       const outcome: Outcome = errs.has(k) ? 'error' : warns.has(k) && !it.used ? 'warning' : it.covered && !it.used ? 'warning' : 'imported';
       return { file: it.place.file, line: it.place.line, key: it.place.path, outcome };
     });
+    // Lines the parser did not register but a message names are accounted for by that message.
+    const listed = new Set(out.map((e) => lineKey(e.file, e.line)));
+    for (const [list, outcome] of [[diag.errors, 'error'], [diag.warnings, 'warning']] as const) {
+      for (const p of list) {
+        if (p.line <= 0 || listed.has(lineKey(p.file, p.line))) continue;
+        listed.add(lineKey(p.file, p.line));
+        out.push({ file: p.file, line: p.line, key: p.path, outcome });
+      }
+    }
     for (const f of this.followers) {
       const head = out.find((e) => e.file === f.file && e.line === f.firstLine);
       if (head) out.push({ ...head, line: f.line });

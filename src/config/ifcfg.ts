@@ -303,15 +303,24 @@ export async function importIfcfg(dir: string, opts: ImportOptions = {}): Promis
     files.push(parseIfcfgText(text, p));
   }
   const modprobe = await readModprobeFiles(opts.modprobeFiles ?? [], diag);
-  modprobeLedger(modprobe, ledger);
+  modprobeLedger(modprobe, ledger, diag);
   return new IfcfgImport(dir, files, modprobe, diag, ledger, routeFiles).run();
 }
 
-/** Every bonding line of the modprobe files counts; module-only and install lines are warned about. */
-function modprobeLedger(m: ModprobeConfig, ledger: Ledger): void {
+/**
+ * Every line of the modprobe files counts: bonding lines are imported or warned about where they
+ * are read; lines about other modules get one warning per file (they are not bondd's business,
+ * and stay where they are).
+ */
+function modprobeLedger(m: ModprobeConfig, ledger: Ledger, diag: Diagnostics): void {
   for (const [, w] of m.aliases) ledger.use({ file: w.file, line: w.line, path: '' });
   for (const o of m.moduleOptions) ledger.use({ file: o.file, line: o.line, path: '' });
   for (const [, list] of m.instanceOptions) for (const o of list) ledger.see({ file: o.file, line: o.line, path: '' });
+  for (const file of new Set(m.otherLines.map((l) => l.file))) {
+    const lines = m.otherLines.filter((l) => l.file === file);
+    diag.warn({ file, line: lines[0]!.line, path: lines[0]!.text.split(/\s+/).slice(0, 2).join(' '), message: `${lines.length} line(s) of this file concern other modules (${[...new Set(lines.map((l) => l.text.split(/\s+/).slice(0, 2).join(' ')))].slice(0, 4).join(', ')}); not bondd's, not imported: they stay in modprobe.d` });
+    for (const l of lines) ledger.cover({ file, line: l.line, path: '' });
+  }
 }
 
 function modprobePlace(o: ModprobeOption, mod: string): Place {

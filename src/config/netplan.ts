@@ -11,9 +11,10 @@
  * - `ethernets.<id>` used as a slave: matched by `match: {name, macaddress, driver}` or by its
  *   id; `set-name` is not done by bondd (the slave is matched by its hardware instead).
  * - `vlans.<name>` with `link: <bond>`: a VLAN on the bond; `bridges.<name>` whose interfaces
- *   include the bond or one of its VLANs: that layer's bridge. netplan turns STP on for a bridge
- *   unless `stp: false` (networkd's and the kernel's default is off), so an imported bridge
- *   without `stp` gets stp on, as netplan made it.
+ *   include the bond or one of its VLANs: that layer's bridge. When a bridge has `parameters:`,
+ *   netplan turns STP on unless `stp: false` (networkd's and the kernel's default is off), so such
+ *   a bridge without `stp` gets stp on, as netplan made it; without `parameters:` the kernel
+ *   default (off) stays.
  * - On every layer: addresses, gateway4/gateway6, routes (to/via/metric), dhcp4/dhcp6,
  *   accept-ra, mtu.
  * - With `renderer: NetworkManager` NetworkManager built the bond, and it sets miimon 100 when
@@ -431,8 +432,10 @@ class Netplan {
       if (p !== port) this.diag.warn({ ...p.place, message: `${p.id} is also a port of ${name}; bondd does not add it (it enslaves only ${port.id}). Add it with the tool that manages ${p.id}` });
     }
     const b: DraftBridge = { name, place: keyPlace, ...emptyIp() };
-    // netplan writes STP=true for a bridge unless told otherwise (the kernel default is off).
-    b.stp = { value: true, place: keyPlace };
+    // With a parameters: block netplan writes STP=true unless it says stp: false (the kernel
+    // default is off); without one it writes no bridge settings at all.
+    const params = map.entries.get('parameters');
+    if (params) b.stp = { value: true, place: params.keyPlace };
     for (const [key, e] of map.entries) {
       if (key === 'interfaces') continue;
       if (key === 'parameters' && e.node.kind === 'map') {

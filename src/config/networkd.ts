@@ -311,9 +311,20 @@ class Networkd {
     const names = n.names.filter((x) => !/[*?[]/.test(x));
     const globs = n.names.filter((x) => /[*?[]/.test(x));
     const slaves: DraftSlave[] = [];
-    for (const nm of names) slaves.push({ name: nm, options: [], place });
-    for (const g of globs) slaves.push({ match: { name: g }, options: [], place });
-    for (const m of n.macs) slaves.push({ permMac: { value: m, place }, options: [], place });
+    // [Match] keys all have to match (a list inside one key is any of its words): one name and
+    // one MAC describe one NIC, as netplan writes them (PermanentMACAddress= and Name=).
+    if (n.names.length <= 1 && n.macs.length === 1) {
+      const s: DraftSlave = { permMac: { value: n.macs[0]!, place }, options: [], place };
+      if (names[0]) s.name = names[0];
+      if (globs[0]) s.match = { name: globs[0] };
+      slaves.push(s);
+    } else if (n.names.length > 1 && n.macs.length > 0) {
+      this.diag.error({ ...place, message: `[Match] lists several names and MAC addresses; bondd matches a slave by one name pattern, one MAC address and one driver (write one .network per NIC)` });
+    } else {
+      for (const nm of names) slaves.push({ name: nm, options: [], place });
+      for (const g of globs) slaves.push({ match: { name: g }, options: [], place });
+      for (const m of n.macs) slaves.push({ permMac: { value: m, place }, options: [], place });
+    }
     if (n.drivers.length > 1) this.diag.error({ ...place, message: `Driver= lists ${n.drivers.join(' ')}; bondd matches one driver pattern per slave entry (write one .network per driver)` });
     const driver = n.drivers[0];
     if (driver) {

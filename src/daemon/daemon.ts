@@ -24,7 +24,7 @@ import type { LinkWatcher } from '../netlink/rtnl.js';
 import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.js';
 import { KernelHost } from '../plan/host.js';
 import type { ObservedHost } from '../plan/observed.js';
-import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
+import { describeSlave, describeStep, mayMatch, plan, type Plan, type Step } from '../plan/planner.js';
 import { inHostNamespace, keepOthersOut } from './coexist.js';
 import { ConfirmStore, configDigest, type PendingConfirm, type RejectedConfig } from './confirm-store.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
@@ -197,7 +197,8 @@ export class Daemon {
 
   #mentionedInConfig(name: string | undefined): boolean {
     if (!name) return false;
-    return this.#config.bonds.some((b) => b.name === name || b.slaves.some((s) => s.name === name));
+    // A slave matched by hardware (name glob, driver) is re-resolved when a NIC it may select appears.
+    return this.#config.bonds.some((b) => b.name === name || b.slaves.some((s) => s.name === name || mayMatch(s, name)));
   }
 
   #scheduleReconcile(): void {
@@ -365,7 +366,7 @@ export class Daemon {
         configured: !!desired,
         backend: desired?.backend ?? null,
         drift: desired ? { policy: desired.drift, differences } : null,
-        pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => p.slave.name ?? p.slave.permMac ?? '?'),
+        pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => describeSlave(p.slave)),
         lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
         kernel: observed.bonds.get(name) ?? null,
         ...(this.#dhcp ? { dhcp: this.#dhcp.status().filter((c) => c.bond === name) } : {}),

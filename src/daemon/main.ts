@@ -5,6 +5,7 @@
  *   bondd [--config FILE]                      bondd.yaml (default /etc/bondd/bondd.yaml)
  *   bondd --ifcfg DIR [--modprobe FILE...]     the classic network-scripts format
  *   bondd --interfaces FILE                    Debian's /etc/network/interfaces (bond-* options)
+ *   bondd --netplan|--nm|--networkd PATH       netplan YAML, NetworkManager keyfiles, networkd files
  *   bondd --check [...]                        validate and print the plan; touch nothing
  *   bondd ... --metrics-listen 127.0.0.1:PORT  Prometheus /metrics (docs/metrics.md); off by default
  *   bondd ... --metrics-textfile FILE.prom     the same for node_exporter's textfile collector
@@ -35,7 +36,13 @@ async function main(): Promise<number> {
     .option('ifcfg', { type: 'string', describe: 'use a directory of ifcfg-* files (RHEL network-scripts) instead of bondd.yaml' })
     .option('modprobe', { type: 'string', array: true, describe: 'modprobe option files to read with --ifcfg (default: the ones modprobe reads)' })
     .option('interfaces', { type: 'string', describe: "use a Debian ifupdown file (/etc/network/interfaces with ifenslave's bond-* options) instead of bondd.yaml" })
-    .conflicts('ifcfg', 'interfaces')
+    .option('netplan', { type: 'string', describe: 'use netplan YAML (a file or a directory such as /etc/netplan) instead of bondd.yaml' })
+    .option('nm', { type: 'string', describe: 'use NetworkManager keyfiles (a file or a directory) instead of bondd.yaml' })
+    .option('networkd', { type: 'string', describe: 'use systemd-networkd .netdev/.network files (a file or a directory) instead of bondd.yaml' })
+    .conflicts('ifcfg', ['interfaces', 'netplan', 'nm', 'networkd'])
+    .conflicts('interfaces', ['netplan', 'nm', 'networkd'])
+    .conflicts('netplan', ['nm', 'networkd'])
+    .conflicts('nm', 'networkd')
     .option('check', { type: 'boolean', default: false, describe: 'validate the configuration, print the plan, change nothing' })
     .option('state-dir', { type: 'string', default: '/var/lib/bondd', describe: 'where the event journal is kept' })
     .option('socket', { type: 'string', default: DEFAULT_CONTROL_SOCKET, describe: 'control socket path' })
@@ -58,7 +65,13 @@ async function main(): Promise<number> {
       ? { ifcfgDir: argv.ifcfg, ...(argv.modprobe ? { modprobeFiles: argv.modprobe } : {}) }
       : argv.interfaces !== undefined
         ? { interfacesFile: argv.interfaces }
-        : { configFile: argv.config };
+        : argv.netplan !== undefined
+          ? { format: 'netplan', path: argv.netplan }
+          : argv.nm !== undefined
+            ? { format: 'nm', path: argv.nm }
+            : argv.networkd !== undefined
+              ? { format: 'networkd', path: argv.networkd }
+              : { configFile: argv.config };
   const netnsPath = argv.netns ? `/run/netns/${argv.netns}` : undefined;
   const usage = (flag: string, fn: () => unknown) => {
     try {

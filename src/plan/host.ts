@@ -8,6 +8,7 @@
  * and the per-slave prio/actor_port_prio have no sysfs file).
  */
 import { existsSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import type { BondBackend } from '../bond/backend.js';
 import { openBackend } from '../backend/open-backend.js';
 import { parseCidr, networkOf } from '../config/addr.js';
@@ -65,6 +66,9 @@ export class KernelHost implements HostOps {
     const links = await this.rtnl.getLinks();
     const byIndex = new Map(links.map((l) => [l.index, l]));
     const interfaces: ObservedInterface[] = links.filter((l) => l.name !== 'lo').map((l) => observedInterface(l, byIndex));
+    // Drivers of hardware NICs, for slaves matched by driver; /sys shows this process's
+    // namespace only, so not for a host opened in another one.
+    if (this.netnsPath === undefined) await Promise.all(interfaces.filter((i) => i.kind === null).map(async (i) => nicDriver(i).catch(() => undefined)));
     const host: ObservedHost = {
       bondingAvailable: existsSync('/sys/module/bonding') || links.some((l) => l.kind === 'bond'),
       bonds: new Map(),
@@ -238,6 +242,13 @@ function canonicalCidr(text: string): string | null {
 function canonicalNetwork(text: string): string | null {
   const c = parseCidr(text);
   return typeof c === 'string' ? null : networkOf(c);
+}
+
+/** Sets `driver` from /sys/class/net/<if>/device/driver (a link to /sys/bus/.../drivers/<name>). */
+async function nicDriver(i: ObservedInterface): Promise<void> {
+  if (!/^[^/\0]{1,15}$/.test(i.name) || i.name === '.' || i.name === '..') return;
+  const target = await readlink(`/sys/class/net/${i.name}/device/driver`);
+  i.driver = target.slice(target.lastIndexOf('/') + 1);
 }
 
 function observedInterface(l: LinkMessage, byIndex: Map<number, LinkMessage>): ObservedInterface {

@@ -130,8 +130,55 @@ export function resolveSlave(spec: SlaveSpec, interfaces: readonly ObservedInter
   return byMac[0] ?? null;
 }
 
-function describeSlave(spec: SlaveSpec): string {
+export function describeSlave(spec: SlaveSpec): string {
+  if (spec.match && spec.name === undefined && spec.permMac === undefined) return `a NIC matching ${describeMatch(spec.match)}`;
   return spec.name ?? `permanent MAC ${spec.permMac}`;
+}
+
+function describeMatch(m: NonNullable<SlaveSpec['match']>): string {
+  return [m.name !== undefined ? `name ${m.name}` : '', m.driver !== undefined ? `driver ${m.driver}` : ''].filter(Boolean).join(' and ');
+}
+
+/** fnmatch-style glob (`*`, `?`, `[...]`, `[!...]`), as netplan and networkd match names and drivers. */
+function globMatches(glob: string, text: string): boolean {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    const end = c === '[' ? glob.indexOf(']', i + 1) : -1;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (end > i) {
+      re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else re += c.replace(/[\\^$.|+(){}[\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(text);
+}
+
+/** Whether an interface called `name` could be selected by the spec's hardware match (its driver is checked when planning). */
+export function mayMatch(spec: SlaveSpec, name: string): boolean {
+  if (!spec.match || spec.name !== undefined || spec.permMac !== undefined) return false;
+  return spec.match.name === undefined || globMatches(spec.match.name, name);
+}
+
+/**
+ * Slave specs with a hardware match (name glob, driver) resolved against the interfaces present
+ * now: one spec per matching NIC, in name order, carrying the spec's per-slave options. A match
+ * that finds nothing stays as it is (a pending slave, re-resolved when NICs appear). Bonds,
+ * VLANs and bridges never match.
+ */
+export function expandMatches(specs: readonly SlaveSpec[], interfaces: readonly ObservedInterface[]): SlaveSpec[] {
+  return specs.flatMap((spec) => {
+    const m = spec.match;
+    if (!m || spec.name !== undefined || spec.permMac !== undefined) return [spec];
+    const found = interfaces
+      .filter((i) => i.kind !== 'bond' && i.kind !== 'vlan' && i.kind !== 'bridge')
+      .filter((i) => (m.name === undefined || globMatches(m.name, i.name)) && (m.driver === undefined || (i.driver !== undefined && globMatches(m.driver, i.driver))))
+      .map((i) => i.name)
+      .sort();
+    if (found.length === 0) return [spec];
+    return found.map((name) => ({ ...spec, name }));
+  });
 }
 
 interface BondPlan {
@@ -152,7 +199,7 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
 
   // Resolve configured slaves to interfaces present now.
   const wanted: string[] = [];
-  for (const spec of desired.slaves) {
+  for (const spec of expandMatches(desired.slaves, host.interfaces)) {
     const found = resolveSlave(spec, host.interfaces);
     if (found === null) {
       pending.push({ bond, slave: spec, reason: `${describeSlave(spec)} is not present; it will be enslaved when it appears` });
@@ -242,7 +289,7 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
     step(out.enslave, { op: 'enslave', slave: name }, 'none', `${name} is configured for ${bond}`);
   }
   // Per-slave options, compared with what the kernel reports for slaves already in place.
-  for (const spec of desired.slaves) {
+  for (const spec of expandMatches(desired.slaves, host.interfaces)) {
     const found = resolveSlave(spec, host.interfaces);
     if (!found || 'problem' in found || !wanted.includes(found.name)) continue;
     const current = observed?.slaves.find((s) => s.name === found.name && observedSlaves.includes(s.name));

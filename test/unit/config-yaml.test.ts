@@ -241,7 +241,7 @@ describe('slaves', () => {
     expect(r.warnings.map((w) => `${w.line}:${w.column} ${w.path}: ${w.message}`)).toEqual(['5:5 bonds.bond0.slaves: bond0 has no slaves; it will come up without carrier']);
     const e = errorOf('bonds:\n  bond0:\n    mode: balance-xor\n    options: {miimon: 100}\n    slaves:\n      - {queue_id: 1}\n      - {name: eth1, miimon: 5}\n');
     expect(e.problems.map((p) => `${p.line}:${p.column} ${p.path}`)).toEqual(['6:9 bonds.bond0.slaves[0]', '7:22 bonds.bond0.slaves[1].miimon']);
-    expect(e.problems[0]!.message).toBe('a slave needs a name or a mac (its permanent MAC address)');
+    expect(e.problems[0]!.message).toBe('a slave needs a name, a mac (its permanent MAC address) or a match (name glob, driver)');
     expect(e.problems[1]!.message).toContain('miimon is a bond option, set it under options:');
   });
 });

@@ -13,7 +13,9 @@ import { importInterfaces } from '../../src/config/interfaces.js';
 import { importNetplan } from '../../src/config/netplan.js';
 import { importNetworkd } from '../../src/config/networkd.js';
 import { importNm } from '../../src/config/nm.js';
+import { renderYaml, withoutOrigins } from '../../src/config/render.js';
 import type { DesiredConfig } from '../../src/config/types.js';
+import { parseYamlConfig } from '../../src/config/yaml.js';
 
 const ROOT = 'test/fixtures/import';
 
@@ -39,7 +41,8 @@ const FORMATS: Record<string, Format> = {
     defined: (text) => [...text.matchAll(/^Name=([^\s*?[]+)$/gm)].map((m) => m[1]!),
   },
   ifcfg: {
-    run: (p) => importIfcfg(p),
+    // A fixture's modprobe.conf is read as with --modprobe.
+    run: async (p) => importIfcfg(p, { modprobeFiles: (await readdir(p)).includes('modprobe.conf') ? [join(p, 'modprobe.conf')] : [] }),
     comment: /^\s*#/,
     // The device of an ifcfg file (not of alias or route files).
     defined: (text) => [...text.matchAll(/^DEVICE=([^\s:]+)$/gm)].map((m) => m[1]!),
@@ -126,6 +129,25 @@ describe('import accounting: every line of every fixture is imported, warned abo
           }
         }
       }
+    });
+  }
+});
+
+describe('what import prints reads back as the same configuration', () => {
+  for (const [format, f] of Object.entries(FORMATS)) {
+    it(`${format}: every fixture that imports`, async () => {
+      let n = 0;
+      for (const fixture of await fixtures(format)) {
+        const r = await f.run(fixture).catch((e: unknown) => {
+          if (e instanceof ImportError) return undefined;
+          throw e;
+        });
+        if (!r) continue;
+        n++;
+        const back = parseYamlConfig(renderYaml(r.config), `${fixture}.yaml`);
+        expect(withoutOrigins(back.config), fixture).toEqual(withoutOrigins(r.config));
+      }
+      expect(n).toBeGreaterThan(0);
     });
   }
 });

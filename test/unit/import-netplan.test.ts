@@ -63,13 +63,13 @@ describe('import netplan', () => {
     expect(r.warnings).toEqual([]);
   });
 
-  it('bridges on VLANs; netplan turns STP on unless told; a policy table route and an unrelated NIC are named', async () => {
+  it('bridges on VLANs; with parameters: netplan turns STP on unless told; a policy table route and an unrelated NIC are named', async () => {
     const r = await importNetplan(`${FIX}/osa-bridges-on-vlans.yaml`);
     const v = bond(r, 'bond1').vlans!;
     expect(v.map((x) => [x.id, x.bridge?.name, x.bridge?.stp, x.bridge?.forwardDelay])).toEqual([
       [10, 'br-mgmt', false, 0],
       [20, 'br-vxlan', false, 0],
-      [30, 'br-storage', true, undefined],
+      [30, 'br-storage', true, 4],
     ]);
     expect(v[0]!.bridge).toMatchObject({ addresses: ['192.0.2.11/24'], gateway: { v4: '192.0.2.1' } });
     expect(v[2]!.bridge!.routes).toEqual([]);
