@@ -24,6 +24,7 @@ import type { LinkWatcher } from '../netlink/rtnl.js';
 import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.js';
 import { KernelHost } from '../plan/host.js';
 import type { ObservedHost } from '../plan/observed.js';
+import { stackView, type StackView } from '../plan/stack-status.js';
 import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -71,6 +72,8 @@ export interface BondStatus {
   kernel: ObservedBond | null;
   /** DHCP clients on the layers of this bond's stack, with their current lease. */
   dhcp?: DhcpClientStatus[];
+  /** VLANs and bridges on the bond, with addresses, leases and carrier. */
+  stack?: StackView;
 }
 
 export class Daemon {
@@ -334,6 +337,7 @@ export class Daemon {
         lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
         kernel: observed.bonds.get(name) ?? null,
         ...(this.#dhcp ? { dhcp: this.#dhcp.status().filter((c) => c.bond === name) } : {}),
+        stack: stackView(observed, name),
       });
     }
     if (bond && out.length === 0) throw new ControlError('ENODEV', `${bond}: no such bond, configured or in the kernel`);
