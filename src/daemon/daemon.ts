@@ -24,7 +24,8 @@ import type { LinkWatcher } from '../netlink/rtnl.js';
 import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.js';
 import { KernelHost } from '../plan/host.js';
 import type { ObservedHost } from '../plan/observed.js';
-import { stackView, type StackView } from '../plan/stack-status.js';
+import { stackDevices } from '../plan/stack-snapshot.js';
+import { stackLayers, stackView, type StackView } from '../plan/stack-status.js';
 import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -138,6 +139,10 @@ export class Daemon {
       textfile: this.#options.metricsTextfile,
       journal: this.journal,
       observe: async () => [...(await this.host.observe()).bonds.values()],
+      layers: async () => {
+        const observed = await this.host.observe();
+        return this.#config.bonds.flatMap((b) => stackLayers(stackView(observed, b.name), b.name));
+      },
       // Policy observe is journal-only: no bondd_drift series for those bonds.
       drift: () => new Map(this.#config.bonds.filter((b) => b.drift !== 'observe').map((b) => [b.name, (this.#drift.get(b.name)?.length ?? 0) > 0])),
       log: this.#log,
@@ -176,7 +181,10 @@ export class Daemon {
   }
 
   #onLink(m: LinkMessage): void {
+    const carrierBefore = this.cache.get(m.index)?.carrier;
     const changes = this.cache.update(m);
+    const layer = carrierBefore !== undefined ? this.#stackLayerChange(m, carrierBefore) : null;
+    if (layer) changes.push(layer);
     let reconcile = false;
     for (const change of changes) {
       // Interface churn that has nothing to do with bonds is not worth a journal line.
@@ -189,6 +197,15 @@ export class Daemon {
     if (m.kind === 'bond' && this.#configured(m.name) && !this.#applying) reconcile = true;
     if (reconcile) this.#scheduleReconcile();
     if (changes.length) sdNotify({ STATUS: this.#summary() });
+  }
+
+  /** Carrier edges of the VLANs and bridges of a configured bond's stack (src/plan/stack-planner.ts). */
+  #stackLayerChange(m: LinkMessage, before: boolean): LinkChange | null {
+    const carrier = m.carrier !== undefined ? m.carrier === 1 : m.lowerUp;
+    if (m.type !== 'new' || (m.kind !== 'vlan' && m.kind !== 'bridge') || carrier === before) return null;
+    const bond = this.#config.bonds.find((b) => stackDevices(b).includes(m.name));
+    if (!bond) return null;
+    return { kind: 'carrier', bond: bond.name, message: `${m.name} (${m.kind} on ${bond.name}): carrier ${carrier ? 'up' : 'lost'}`, data: { carrier, layer: m.name, layerKind: m.kind } };
   }
 
   #mentionedInConfig(name: string | undefined): boolean {

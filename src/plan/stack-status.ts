@@ -75,3 +75,9 @@ export function stackView(host: ObservedHost, bond: string): StackView {
     .map((i): VlanLayerView => ({ ...layer(host, i, bond), kind: 'vlan', id: i.vlan!.id, bridge: bridgeOf(host, i, bond) }));
   return { vlans, bridge: bridgeOf(host, host.interfaces.find((i) => i.name === bond), bond) };
 }
+
+/** Every layer of a stack view, flat (metrics). */
+export function stackLayers(view: StackView, bond: string): Array<{ bond: string; layer: string; kind: 'vlan' | 'bridge'; up: boolean; carrier: boolean; leaseAddresses: number }> {
+  const all: LayerView[] = [...(view.bridge ? [view.bridge] : []), ...view.vlans.flatMap((v) => [v, ...(v.bridge ? [v.bridge] : [])])];
+  return all.map((l) => ({ bond, layer: l.name, kind: l.kind, up: l.up, carrier: l.carrier, leaseAddresses: l.lease.length }));
+}

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { renderStack } from '../../src/cli/render.js';
 import type { DhcpClientStatus } from '../../src/dhcp/supervisor.js';
 import { emptyHost, type ObservedHost } from '../../src/plan/observed.js';
-import { stackView } from '../../src/plan/stack-status.js';
+import { renderMetrics } from '../../src/metrics/prometheus.js';
+import { stackLayers, stackView } from '../../src/plan/stack-status.js';
 
 function host(): ObservedHost {
   const h = emptyHost();
@@ -56,5 +57,27 @@ describe('the stack in status', () => {
       ].join('\n'),
     );
     expect(renderStack(stackView(host(), 'bond9'), [])).toBe('');
+  });
+});
+
+describe('the stack in metrics', () => {
+  it('one series per VLAN and bridge: up, carrier, lease addresses', () => {
+    const layers = stackLayers(stackView(host(), 'bond0'), 'bond0');
+    const text = renderMetrics({ bonds: [], failovers: new Map(), drift: new Map(), now: 0, layers });
+    const lines = text.split('\n').filter((l) => l.startsWith('bondd_layer_'));
+    expect(lines).toEqual([
+      'bondd_layer_up{bond="bond0",layer="bond0.10",kind="vlan"} 1',
+      'bondd_layer_up{bond="bond0",layer="bond0.20",kind="vlan"} 1',
+      'bondd_layer_up{bond="bond0",layer="br20",kind="bridge"} 1',
+      'bondd_layer_up{bond="bond0",layer="bond0.30",kind="vlan"} 1',
+      'bondd_layer_carrier{bond="bond0",layer="bond0.10",kind="vlan"} 1',
+      'bondd_layer_carrier{bond="bond0",layer="bond0.20",kind="vlan"} 0',
+      'bondd_layer_carrier{bond="bond0",layer="br20",kind="bridge"} 0',
+      'bondd_layer_carrier{bond="bond0",layer="bond0.30",kind="vlan"} 1',
+      'bondd_layer_lease_addresses{bond="bond0",layer="bond0.10"} 0',
+      'bondd_layer_lease_addresses{bond="bond0",layer="bond0.20"} 0',
+      'bondd_layer_lease_addresses{bond="bond0",layer="br20"} 0',
+      'bondd_layer_lease_addresses{bond="bond0",layer="bond0.30"} 2',
+    ]);
   });
 });
