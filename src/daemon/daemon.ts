@@ -344,6 +344,7 @@ export class Daemon {
         return { ok: true, message: `reloaded ${next.source}` };
       } catch (error) {
         this.#config = previous;
+        await this.#keepOthersOut(previous);
         return { ok: false, message: (error as Error).message };
       }
     } finally {
