@@ -365,6 +365,7 @@ export class Daemon {
         return { ok: true, message: `reloaded ${next.source}` };
       } catch (error) {
         this.#config = previous;
+        await this.#keepOthersOut(previous);
         return { ok: false, message: (error as Error).message };
       }
     } finally {
@@ -559,14 +560,15 @@ export class Daemon {
 
   /** At start: an apply still waiting for confirmation (bondd restarted, host rebooted) is rolled back. */
   async #settleUnconfirmed(): Promise<void> {
+    // What the file asks for now (the rollback below switches #config to the confirmed one).
+    const loaded = this.#config;
     const pending = await this.#store.loadPending();
     if (pending) {
       const expired = Date.now() >= pending.deadline;
-      await this.#rollback(pending, expired ? 'the confirm window expired while bondd was not running' : 'bondd restarted inside a confirm window');
+      await this.#rollback(pending, expired ? 'the confirm window expired while bondd was not running' : 'bondd (or the host) restarted inside a confirm window');
     } else {
       this.#rejected = await this.#store.loadRejected();
     }
-    const loaded = this.#config;
     if (this.#rejected && configDigest(loaded) === this.#rejected.digest) {
       this.#config = this.#rejected.confirmed;
       if (!pending) this.#log.warn(this.#notice()!);
