@@ -159,12 +159,15 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
   });
 
   it('installs, runs, upgrades without a flap, removes leaving the bond up and purges clean', async () => {
+    const t0 = Date.now();
+    const mark = (what: string) => console.log(`package test: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const old = debFile(BASE_VERSION);
     const upgrade = debFile(UPGRADE_VERSION);
     const shipped = await debPaths(old);
     const existedBefore = new Set(shipped.filter(exists));
     expect(exists('/usr/sbin/bondd')).toBe(false);
 
+    mark('listed the .deb');
     // Install.
     const installed = await ok(['dpkg', '-i', old]);
     expect(installed).toContain('bondd: not started: write /etc/bondd/bondd.yaml');
@@ -183,6 +186,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     expect(man).toMatch(/BONDCTL\(8\)/);
     expect(man).toMatch(/failover/);
 
+    mark('installed and checked');
     // Configure and start, as the unit would.
     const topo = await useTopology({ nics: 2 });
     mkdirSync('/etc/bondd', { recursive: true });
@@ -197,6 +201,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     await waitFor(() => ping(topo), 'ping 192.0.2.254 through bond0', 60_000, 500);
     expect(existsSync(join(RUN, 'bondd/bondd.sock'))).toBe(true);
 
+    mark('bondd running, traffic passes');
     // Upgrade while ip monitor watches; then the restart the postinst asks systemd for.
     await waitFor(async () => (await link(topo.host, 'bond0'))?.flags.includes('LOWER_UP') ?? false, 'bond0 carrier', 30_000, 200);
     const before = await carrierChanges(topo.host);
@@ -224,6 +229,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     for (const dev of ['bond0', 'eth0', 'eth1']) expect(after[dev], `${dev} carrier_changes`).toBe(before[dev]);
     expect(readdirSync('/var/lib/bondd').length).toBeGreaterThan(0);
 
+    mark('upgraded');
     // Remove: bondd stops (here: as systemctl stop would), the bond stays up, and the package says so.
     expect(await daemon.stop()).toBe(0);
     daemon = undefined;
@@ -236,6 +242,7 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     expect(await ping(topo)).toBe(true);
     expect(exists('/usr/sbin/bondd')).toBe(false);
 
+    mark('removed');
     // Purge: nothing the package created is left (the admin's /etc/bondd is theirs and stays).
     const purged = await ok(['dpkg', '--purge', 'bondd']);
     expect(purged).toContain('/etc/bondd (your configuration) is left in place');
@@ -246,5 +253,6 @@ describe.skipIf(!inGuest)('the .deb on a host without Node.js', () => {
     }
     expect((await bare(['getent', 'group', 'bondd'])).code).not.toBe(0);
     expect((await bare(['dpkg', '-s', 'bondd'])).code).not.toBe(0);
+    mark('purged');
   }, 900_000);
 });
