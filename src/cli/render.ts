@@ -2,6 +2,8 @@
  * Human views, rendered from the same JSON objects `--json` prints (status.ts), so the two can
  * never disagree. Pure: strings in, strings out.
  */
+import type { DhcpClientStatus } from '../dhcp/supervisor.js';
+import type { BridgeLayerView, LayerView, StackView } from '../plan/stack-status.js';
 import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
 import { BOND_OPTIONS, SLAVE_OPTIONS, describeValues, displayLine, effectiveDefaults, effectiveIn, isListOption, namesASlave } from '../bond/options.js';
 import type { JournalEntry } from '../state/journal.js';
@@ -215,6 +217,7 @@ export function renderStatus(status: StatusView, now: number): string {
         : 'none recorded';
       text += [...table(rows, '  '), ...extra, ...pending, `  last failover: ${last}`].join('\n') + '\n';
     }
+    text += renderStack(bond.stack ?? null, bond.dhcp ?? []);
     parts.push(text);
   }
   return head + parts.join('\n');
@@ -374,5 +377,43 @@ export function renderPlan(plan: PlanView): string {
   }
   for (const p of plan.pending) lines.push(`pending: ${p.reason}`);
   for (const p of plan.problems) lines.push(`problem: ${p.message}`);
+  return lines.join('\n') + '\n';
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The bond's stack                                                                               */
+
+function layerState(l: LayerView): string {
+  return `${l.up ? 'up' : 'admin down'}, carrier ${l.carrier ? 'up' : 'down'}${l.mtu !== null ? `, mtu ${l.mtu}` : ''}${l.managed ? '' : ', not created by bondd'}`;
+}
+
+function layerDetails(l: LayerView, dhcp: readonly DhcpClientStatus[], indent: string): string[] {
+  const out: string[] = [];
+  if (l.addresses.length) out.push(`${indent}addresses: ${l.addresses.join(', ')}`);
+  for (const c of dhcp.filter((x) => x.device === l.name)) {
+    const who = c.pid !== null ? `dhcpcd pid ${c.pid}${c.adopted ? ', adopted' : ''}${c.restarts ? `, ${c.restarts} restart(s)` : ''}` : 'dhcpcd restarting';
+    const mine = l.lease.filter((a) => (c.family === 4 ? !a.includes(':') : a.includes(':')));
+    out.push(`${indent}dhcp ipv${c.family} (${who}): ${mine.length ? `lease ${mine.join(', ')}` : 'no lease yet'}`);
+  }
+  const unclaimed = l.lease.filter((a) => !dhcp.some((c) => c.device === l.name && (c.family === 4 ? !a.includes(':') : a.includes(':'))));
+  if (unclaimed.length) out.push(`${indent}dynamic: ${unclaimed.join(', ')} (SLAAC or another client)`);
+  return out;
+}
+
+function bridgeLines(b: BridgeLayerView, dhcp: readonly DhcpClientStatus[], indent: string): string[] {
+  const stp = b.stp === null ? '' : `, stp ${b.stp ? 'on' : 'off'}${b.forwardDelay !== null ? `, forward delay ${b.forwardDelay} s` : ''}`;
+  return [`${indent}└─ ${b.name} (bridge${stp}): ${layerState(b)}; ports ${b.ports.join(', ')}`, ...layerDetails(b, dhcp, `${indent}     `)];
+}
+
+/** bond → VLANs → bridge, with addresses, DHCP leases and carrier on every layer. */
+export function renderStack(stack: StackView | null, dhcp: readonly DhcpClientStatus[]): string {
+  if (!stack || (stack.vlans.length === 0 && !stack.bridge)) return '';
+  const lines = ['  stack:'];
+  if (stack.bridge) lines.push(...bridgeLines(stack.bridge, dhcp, '    '));
+  for (const v of stack.vlans) {
+    lines.push(`    ├─ ${v.name} (VLAN ${v.id}): ${layerState(v)}`);
+    lines.push(...layerDetails(v, dhcp, '    │    '));
+    if (v.bridge) lines.push(...bridgeLines(v.bridge, dhcp, '    │    '));
+  }
   return lines.join('\n') + '\n';
 }

@@ -10,6 +10,8 @@ import type { BackendName, MiiStatus, ObservedBond, ObservedSlave, SlaveState } 
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { CHURN_STATES, LACP_PORT_STATE_BITS } from '../bond/options.js';
 import type { JournalEntry } from '../state/journal.js';
+import type { DhcpClientStatus } from '../dhcp/supervisor.js';
+import type { StackView } from '../plan/stack-status.js';
 import type { LacpPduDetails, ProcBond, ProcSlave } from '../sysfs/procfs.js';
 import type { Context } from './commands/common.js';
 import { CommandFailed } from './exit-codes.js';
@@ -109,7 +111,11 @@ export interface BonddBondView {
 /** `bondctl status --json`. */
 export interface StatusView {
   bondd: { running: boolean; note: string | null };
-  bonds: Array<{ name: string; kernel: BondView | null; bondd: BonddBondView | null }>;
+  /**
+   * `stack`: VLANs on the bond and bridges on it or them (null when bondd does not run: the
+   * stack is read by bondd). `dhcp`: the DHCP clients on those layers and their leases.
+   */
+  bonds: Array<{ name: string; kernel: BondView | null; bondd: BonddBondView | null; stack?: StackView | null; dhcp?: DhcpClientStatus[] }>;
 }
 
 /** `bondctl list --json`. */
@@ -134,6 +140,10 @@ export interface DaemonBondStatus {
   pendingSlaves: string[];
   lastFailover: JournalEntry | null;
   kernel: ObservedBond | null;
+  /** The layers above the bond (VLANs, bridges) with addresses, leases and carrier. */
+  stack?: StackView;
+  /** DHCP clients bondd runs on the stack's layers. */
+  dhcp?: DhcpClientStatus[];
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -331,6 +341,8 @@ export async function gatherStatus(ctx: Context, bond: string | undefined, backe
           : running
             ? { configured: false, backend: null, drift: null, pendingSlaves: [], lastFailover: null }
             : null,
+        stack: d?.stack ?? null,
+        dhcp: d?.dhcp ?? [],
       };
     }),
   };

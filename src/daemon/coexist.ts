@@ -164,7 +164,7 @@ async function claimsInFiles(names: string[], paths: CoexistPaths): Promise<stri
     if (text === null) continue;
     const lines = text.split('\n');
     for (const name of names) {
-      const pattern = tool === 'netplan' ? new RegExp(`^\\s*${escape(name)}\\s*:`) : new RegExp(`^\\s*(auto|allow-[a-z]+|iface|mapping)\\b.*\\s${escape(name)}(\\s|$)`);
+      const pattern = tool === 'netplan' ? new RegExp(`^\\s*${escapeRegExp(name)}\\s*:`) : new RegExp(`^\\s*(auto|allow-[a-z]+|iface|mapping)\\b.*\\s${escapeRegExp(name)}(\\s|$)`);
       const line = lines.findIndex((l) => !l.trimStart().startsWith('#') && pattern.test(l));
       if (line >= 0) warnings.push(`/${file}:${line + 1}: ${tool} also configures ${name}; remove it there (bondd cannot keep ${tool} out)`);
     }
@@ -172,6 +172,6 @@ async function claimsInFiles(names: string[], paths: CoexistPaths): Promise<stri
   return warnings;
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -25,6 +25,8 @@ import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.j
 import { KernelHost } from '../plan/host.js';
 import type { ObservedHost } from '../plan/observed.js';
 import { describeSlave, describeStep, mayMatch, plan, type Plan, type Step } from '../plan/planner.js';
+import { stackDevices } from '../plan/stack-snapshot.js';
+import { stackLayers, stackView, type StackView } from '../plan/stack-status.js';
 import { inHostNamespace, keepOthersOut } from './coexist.js';
 import { ConfirmStore, configDigest, type PendingConfirm, type RejectedConfig } from './confirm-store.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
@@ -65,6 +67,8 @@ export interface BondStatus {
   kernel: ObservedBond | null;
   /** DHCP clients on the layers of this bond's stack, with their current lease. */
   dhcp?: DhcpClientStatus[];
+  /** VLANs and bridges on the bond, with addresses, leases and carrier. */
+  stack?: StackView;
 }
 
 export class Daemon {
@@ -137,6 +141,10 @@ export class Daemon {
       textfile: this.#options.metricsTextfile,
       journal: this.journal,
       observe: async () => [...(await this.host.observe()).bonds.values()],
+      layers: async () => {
+        const observed = await this.host.observe();
+        return this.#config.bonds.flatMap((b) => stackLayers(stackView(observed, b.name), b.name));
+      },
       // Policy observe is journal-only: no bondd_drift series for those bonds.
       drift: () => new Map(this.#config.bonds.filter((b) => b.drift !== 'observe').map((b) => [b.name, (this.#drift.get(b.name)?.length ?? 0) > 0])),
       log: this.#log,
@@ -180,7 +188,10 @@ export class Daemon {
   }
 
   #onLink(m: LinkMessage): void {
+    const carrierBefore = this.cache.get(m.index)?.carrier;
     const changes = this.cache.update(m);
+    const layer = carrierBefore !== undefined ? this.#stackLayerChange(m, carrierBefore) : null;
+    if (layer) changes.push(layer);
     let reconcile = false;
     for (const change of changes) {
       // Interface churn that has nothing to do with bonds is not worth a journal line.
@@ -193,6 +204,15 @@ export class Daemon {
     if (m.kind === 'bond' && this.#configured(m.name) && !this.#applying) reconcile = true;
     if (reconcile) this.#scheduleReconcile();
     if (changes.length) sdNotify({ STATUS: this.#summary() });
+  }
+
+  /** Carrier edges of the VLANs and bridges of a configured bond's stack (src/plan/stack-planner.ts). */
+  #stackLayerChange(m: LinkMessage, before: boolean): LinkChange | null {
+    const carrier = m.carrier !== undefined ? m.carrier === 1 : m.lowerUp;
+    if (m.type !== 'new' || (m.kind !== 'vlan' && m.kind !== 'bridge') || carrier === before) return null;
+    const bond = this.#config.bonds.find((b) => stackDevices(b).includes(m.name));
+    if (!bond) return null;
+    return { kind: 'carrier', bond: bond.name, message: `${m.name} (${m.kind} on ${bond.name}): carrier ${carrier ? 'up' : 'lost'}`, data: { carrier, layer: m.name, layerKind: m.kind } };
   }
 
   #mentionedInConfig(name: string | undefined): boolean {
@@ -370,6 +390,7 @@ export class Daemon {
         lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
         kernel: observed.bonds.get(name) ?? null,
         ...(this.#dhcp ? { dhcp: this.#dhcp.status().filter((c) => c.bond === name) } : {}),
+        stack: stackView(observed, name),
       });
     }
     if (bond && out.length === 0) throw new ControlError('ENODEV', `${bond}: no such bond, configured or in the kernel`);

@@ -62,6 +62,8 @@ interface Client {
   startedAt: number;
   timer: NodeJS.Timeout | null;
   lease: string[];
+  /** The lease was read once (an adopted client's lease is known, not news). */
+  seeded: boolean;
 }
 
 interface SavedClient {
@@ -93,7 +95,7 @@ export class DhcpSupervisor {
     for (const want of wants) {
       const key = wantKey(want);
       if (this.#clients.has(key)) continue;
-      const c: Client = { want, pid: null, startTime: null, child: null, adopted: false, restarts: 0, backoffMs: BACKOFF_MIN_MS, startedAt: 0, timer: null, lease: [] };
+      const c: Client = { want, pid: null, startTime: null, child: null, adopted: false, restarts: 0, backoffMs: BACKOFF_MIN_MS, startedAt: 0, timer: null, lease: [], seeded: false };
       this.#clients.set(key, c);
       const old = saved.get(key);
       if (old && (await this.#isOurs(old))) {
@@ -106,7 +108,7 @@ export class DhcpSupervisor {
     }
     // Saved clients no longer configured and still running: stop them (they are ours).
     for (const [key, old] of saved) {
-      if (!keys.has(key) && (await this.#isOurs(old))) process.kill(old.pid, 'SIGHUP');
+      if (!keys.has(key) && (await this.#isOurs(old))) process.kill(old.pid, 'SIGALRM');
     }
     await this.#save();
     this.#poller ??= setInterval(() => void this.#poll(), this.#o.pollMs ?? 2000);
@@ -187,9 +189,10 @@ export class DhcpSupervisor {
     const pid = c.pid;
     c.child?.removeAllListeners('exit');
     if (pid !== null && (c.child || (c.startTime !== null && (await this.#isOurs({ pid, startTime: c.startTime }))))) {
-      // SIGHUP: dhcpcd releases the lease, removes its addresses and routes, and exits.
+      // SIGALRM: dhcpcd releases the lease, removes its addresses and routes, and exits (SIGTERM
+      // would keep them with dhcpcd.conf's `persistent`, SIGHUP only rebinds).
       try {
-        process.kill(pid, 'SIGHUP');
+        process.kill(pid, 'SIGALRM');
       } catch {
         // already gone
       }
@@ -213,9 +216,15 @@ export class DhcpSupervisor {
     for (const [key, c] of this.#clients) {
       const fam = c.want.family === 4 ? (a: string) => !a.includes(':') : (a: string) => a.includes(':');
       const now = (leases.get(c.want.device) ?? []).filter(fam).sort();
-      if (now.join() === c.lease.join()) continue;
+      if (now.join() === c.lease.join()) {
+        c.seeded = true;
+        continue;
+      }
       const before = c.lease;
       c.lease = now;
+      const quiet = c.adopted && !c.seeded;
+      c.seeded = true;
+      if (quiet) continue;
       this.#o.event({
         bond: c.want.bond,
         device: c.want.device,

@@ -8,7 +8,7 @@
  */
 import type { ObservedBond } from '../bond/backend.js';
 import type { Journal, JournalEntry } from '../state/journal.js';
-import { renderMetrics } from './prometheus.js';
+import { type LayerMetrics, renderMetrics } from './prometheus.js';
 import { MetricsServer } from './server.js';
 import { TextfileWriter } from './textfile.js';
 
@@ -21,6 +21,8 @@ export interface DaemonMetricsOptions {
   journal: Journal;
   /** Kernel view of every bond, read afresh. */
   observe(): Promise<ObservedBond[]>;
+  /** The VLANs and bridges of the stacks (optional). */
+  layers?(): Promise<LayerMetrics[]>;
   /** Per configured bond: does the kernel differ from the configuration? */
   drift(): ReadonlyMap<string, boolean>;
   log: { info(message: string): void; warn(message: string): void };
@@ -80,7 +82,8 @@ export class DaemonMetrics {
 
   async render(options: { nodeExporterCompat: boolean }): Promise<string> {
     const bonds = await this.#options.observe();
-    return renderMetrics({ bonds, failovers: this.failovers, drift: this.#options.drift(), now: Date.now() }, options);
+    const layers = (await this.#options.layers?.()) ?? [];
+    return renderMetrics({ bonds, failovers: this.failovers, drift: this.#options.drift(), now: Date.now(), layers }, options);
   }
 
   #count(e: JournalEntry): void {

@@ -26,6 +26,19 @@ export interface MetricsSnapshot {
   drift: ReadonlyMap<string, boolean>;
   /** Milliseconds since the epoch. */
   now: number;
+  /** The VLANs and bridges of the bonds' stacks (absent: none reported). */
+  layers?: readonly LayerMetrics[];
+}
+
+/** One VLAN or bridge above a bond. */
+export interface LayerMetrics {
+  bond: string;
+  layer: string;
+  kind: 'vlan' | 'bridge';
+  up: boolean;
+  carrier: boolean;
+  /** Addresses with a lifetime (DHCP lease, SLAAC) on the layer. */
+  leaseAddresses: number;
 }
 
 export interface RenderOptions {
@@ -84,6 +97,9 @@ export const METRICS = {
   lacpActorState: def('bondd_lacp_actor_oper_port_state', 'gauge', ['bond', 'slave'], 'Actor oper port state byte (0x01 activity, 0x02 short timeout, 0x04 aggregation, 0x08 sync, 0x10 collecting, 0x20 distributing, 0x40 defaulted, 0x80 expired).'),
   lacpPartnerState: def('bondd_lacp_partner_oper_port_state', 'gauge', ['bond', 'slave'], 'Partner oper port state byte, same bits as the actor state.'),
   lacpChurned: def('bondd_lacp_churned', 'gauge', ['bond', 'slave', 'side'], '1 when the churn detection machine of the actor or partner side is in the churned state; absent when the kernel does not report churn.'),
+  layerUp: def('bondd_layer_up', 'gauge', ['bond', 'layer', 'kind'], '1 when a VLAN or bridge of the bond\'s stack is administratively up.'),
+  layerCarrier: def('bondd_layer_carrier', 'gauge', ['bond', 'layer', 'kind'], '1 when a VLAN or bridge of the bond\'s stack has carrier.'),
+  layerLease: def('bondd_layer_lease_addresses', 'gauge', ['bond', 'layer'], 'Addresses with a lifetime (DHCP lease, SLAAC) on a VLAN or bridge of the bond\'s stack; 0 when a DHCP layer has no lease.'),
   generated: def('bondd_metrics_generated_timestamp_seconds', 'gauge', [], 'When this exposition was generated, in seconds since the epoch.'),
 } as const satisfies Record<string, MetricDef>;
 
@@ -190,6 +206,12 @@ export function renderMetrics(snapshot: MetricsSnapshot, options: RenderOptions 
     if (failovers !== undefined) f.failovers.add(b, failovers);
     const drift = snapshot.drift.get(name);
     if (drift !== undefined) f.drift.add(b, drift ? 1 : 0);
+  }
+
+  for (const l of snapshot.layers ?? []) {
+    f.layerUp.add({ bond: l.bond, layer: l.layer, kind: l.kind }, l.up ? 1 : 0);
+    f.layerCarrier.add({ bond: l.bond, layer: l.layer, kind: l.kind }, l.carrier ? 1 : 0);
+    f.layerLease.add({ bond: l.bond, layer: l.layer }, l.leaseAddresses);
   }
 
   f.generated.add({}, snapshot.now / 1000);

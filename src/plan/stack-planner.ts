@@ -118,7 +118,7 @@ export function planStack(desired: DesiredBond, host: ObservedHost, ctx: StackCo
   for (const layer of upperIpLayers(desired)) planLayerIp(layer, host, links.get(layer.device), out, fresh, ctx);
   // The bond's own addresses and routes are planner.ts's; its accept_ra is set here like any layer's.
   const self = links.get(desired.name);
-  if (desired.acceptRa !== undefined && self && self.kind === 'bond' && (self.inet6 === undefined || (self.inet6.acceptRa > 0) !== desired.acceptRa)) {
+  if (desired.acceptRa !== undefined && desired.dhcp !== 'ipv6' && desired.dhcp !== 'both' && self && self.kind === 'bond' && (self.inet6 === undefined || (self.inet6.acceptRa > 0) !== desired.acceptRa)) {
     out.devices.push({ op: 'set-devconf', device: desired.name, key: 'accept_ra', value: desired.acceptRa ? 1 : 0, impact: 'none', reason: `accept_ra ${self.inet6?.acceptRa ?? '?'} → ${desired.acceptRa ? 1 : 0}` });
   }
   return out;
@@ -223,7 +223,9 @@ function planLayerIp(layer: IpLayer, host: ObservedHost, now: ObservedInterface 
   if (inet6?.disableIpv6 === 1 && wantsIpv6(ip)) {
     out.devices.push({ op: 'set-devconf', device, key: 'disable_ipv6', value: 0, impact: 'none', reason: `${device} carries IPv6 configuration` });
   }
-  if (ip.acceptRa !== undefined && (isNew || inet6 === undefined || (inet6.acceptRa > 0) !== ip.acceptRa)) {
+  // With DHCPv6 dhcpcd handles router advertisements itself and switches the kernel's off.
+  const dhcpOwnsRa = ip.dhcp === 'ipv6' || ip.dhcp === 'both';
+  if (ip.acceptRa !== undefined && !dhcpOwnsRa && (isNew || inet6 === undefined || (inet6.acceptRa > 0) !== ip.acceptRa)) {
     out.devices.push({ op: 'set-devconf', device, key: 'accept_ra', value: ip.acceptRa ? 1 : 0, impact: 'none', reason: `accept_ra ${inet6 ? inet6.acceptRa : '(new)'} → ${ip.acceptRa ? 1 : 0}` });
   }
   const observedAddresses = isNew ? [] : host.addresses.get(device) ?? [];

@@ -12,7 +12,6 @@
  * YAML), and through the daemon for the restart. Traffic is a bounded ping on every layer.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesiredConfig } from '../../src/config/types.js';
 import { parseYamlConfig } from '../../src/config/yaml.js';
@@ -20,12 +19,12 @@ import { apply, ApplyError } from '../../src/plan/executor.js';
 import { KernelHost } from '../../src/plan/host.js';
 import { describeStep, plan } from '../../src/plan/planner.js';
 import { hostHasBonding } from '../../src/sysfs/module.js';
-import { runCommand, useTopology, waitFor, type Namespace, type Topology } from '../netns/index.js';
-import { addressSnapshot, Bondd, inGuest, link, linkSnapshot, runIn, scratchDir, sleep, writeFiles } from './helpers/daemon-harness.js';
+import { runCommand, useTopology, waitFor, type Topology } from '../netns/index.js';
+import { addressSnapshot, Bondd, inGuest, link, scratchDir, sleep, writeFiles } from './helpers/daemon-harness.js';
+import { allLayersPass, buildPartner, routesOf, settled, stackState } from './helpers/stack-lab.js';
 
 const canRun = inGuest || (process.getuid?.() === 0 && hostHasBonding());
 const T = 600_000;
-const PING = existsSync('/usr/bin/busybox') || existsSync('/bin/busybox') ? ['busybox', 'ping'] : ['ping'];
 
 function stackYaml(o: { lacpRate?: string; vlan20?: boolean; vlan40?: boolean; extraAddress?: boolean; stp?: boolean } = {}): string {
   const vlan20 = `      20:
@@ -46,80 +45,10 @@ function stackYaml(o: { lacpRate?: string; vlan20?: boolean; vlan40?: boolean; e
         addresses: [192.0.2.10/25, "2001:db8:a::10/64"${o.extraAddress ? ', 192.0.2.11/25' : ''}]
         gateway: 192.0.2.1
         accept_ra: false
-${o.vlan20 === false ? '' : vlan20}${o.vlan40 ? '      40:\n        mtu: 1400\n        addresses: [203.0.113.10/24]\n' : ''}`;
+${o.vlan20 === false ? '' : vlan20}${o.vlan40 ? '      40:\n        mtu: 1400\n        addresses: [203.0.113.10/25]\n' : ''}`;
 }
 
 const config = (o: Parameters<typeof stackYaml>[0] = {}): DesiredConfig => parseYamlConfig(stackYaml(o), 'stack.yaml').config;
-
-async function ping(ns: Namespace, address: string): Promise<boolean> {
-  const argv = address.includes(':') ? [...PING, '-6'] : [...PING];
-  return (await runIn(ns, [...argv, '-q', '-c', '1', '-W', '2', address], { timeoutMs: 15_000 })).code === 0;
-}
-
-const TARGETS = ['192.0.2.1', '192.0.2.200', '2001:db8:a::1', '198.51.100.1'];
-
-/** Every layer passes traffic (bounded: at most `ms` per target, one ping at a time). */
-async function allLayersPass(ns: Namespace, ms = 60_000): Promise<void> {
-  for (const t of TARGETS) await waitFor(() => ping(ns, t), `ping ${t}`, ms, 250);
-}
-
-async function routesOf(ns: Namespace, dev: string): Promise<string[]> {
-  const r4 = await ns.ipJson<Array<{ dst: string; gateway?: string }>>('-4', 'route', 'show', 'dev', dev);
-  const r6 = await ns.ipJson<Array<{ dst: string; gateway?: string }>>('-6', 'route', 'show', 'dev', dev);
-  return [...r4, ...r6].map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`).sort();
-}
-
-interface StackState {
-  links: Awaited<ReturnType<typeof linkSnapshot>>;
-  addresses: Record<string, string[]>;
-  routes: string[];
-}
-
-/** What the stack looks like: links (ip -d, counters aside), global addresses, main routes. */
-async function stackState(ns: Namespace): Promise<StackState> {
-  const links = await linkSnapshot(ns);
-  for (const l of Object.values(links)) {
-    // LACP port states and aggregator details move while the partner renegotiates.
-    const sd = l.linkinfo?.info_slave_data as Record<string, unknown> | undefined;
-    if (sd) for (const k of Object.keys(sd)) if (k.startsWith('ad_')) delete sd[k];
-    const d = l.linkinfo?.info_data as Record<string, unknown> | undefined;
-    if (d && l.linkinfo?.info_kind === 'bond') delete d['ad_info'];
-    // Bridge timers run on their own.
-    if (d && l.linkinfo?.info_kind === 'bridge') for (const k of Object.keys(d)) if (k.endsWith('_timer')) delete d[k];
-  }
-  const all = [...(await ns.ipJson<Array<Record<string, unknown>>>('-4', 'route', 'show', 'table', 'main')), ...(await ns.ipJson<Array<Record<string, unknown>>>('-6', 'route', 'show', 'table', 'main'))];
-  return { links, addresses: await addressSnapshot(ns), routes: all.map((r) => JSON.stringify(r)).sort() };
-}
-
-/** The stack is settled: bond and VLANs with carrier, operstates caught up. */
-async function settled(ns: Namespace): Promise<void> {
-  await waitFor(async () => {
-    for (const l of Object.values(await linkSnapshot(ns))) {
-      if (l.ifname === 'lo' || !l.flags.includes('UP')) continue;
-      if (!l.flags.includes('LOWER_UP')) return false;
-      if (l.operstate !== 'UP' && l.operstate !== 'UNKNOWN') return false;
-    }
-    return true;
-  }, 'the stack to settle', 60_000, 100);
-}
-
-async function buildPartner(sw: Namespace): Promise<void> {
-  await sw.ip('link', 'add', 'lag0', 'type', 'bond', 'mode', '802.3ad', 'miimon', '100', 'lacp_rate', 'fast', 'xmit_hash_policy', 'layer2+3');
-  for (const port of ['port0', 'port1']) {
-    await sw.ip('link', 'set', port, 'down');
-    await sw.ip('link', 'set', port, 'master', 'lag0');
-  }
-  await sw.ip('link', 'set', 'lag0', 'up');
-  for (const id of [10, 20, 40]) {
-    await sw.ip('link', 'add', 'link', 'lag0', 'name', `lag0.${id}`, 'type', 'vlan', 'id', String(id));
-    await sw.ip('link', 'set', `lag0.${id}`, 'up');
-  }
-  await sw.ip('address', 'add', '192.0.2.1/25', 'dev', 'lag0.10');
-  await sw.ip('address', 'add', '2001:db8:a::1/64', 'dev', 'lag0.10');
-  await sw.ip('address', 'add', '192.0.2.200/32', 'dev', 'lo');
-  await sw.ip('address', 'add', '198.51.100.1/24', 'dev', 'lag0.20');
-  await sw.ip('address', 'add', '203.0.113.1/24', 'dev', 'lag0.40');
-}
 
 describe.skipIf(!canRun)('the bond stack on the real driver', () => {
   let topo: Topology;
