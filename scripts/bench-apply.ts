@@ -21,10 +21,10 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 
 import type { BondBackend } from '../src/bond/backend.js';
-import { NetlinkBackend } from '../src/bond/netlink-backend.js';
+import { NetlinkBackend } from '../src/backend/netlink-backend.js';
 import type { OptionValue } from '../src/bond/option-types.js';
 import { enumNumber, findOption } from '../src/bond/options.js';
-import { SysfsBackend } from '../src/sysfs/backend.js';
+import { SysfsBackend } from '../src/backend/sysfs-backend.js';
 import { ensureBondingLoaded } from '../src/sysfs/module.js';
 
 const run = promisify(execFile);

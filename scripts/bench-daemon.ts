@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callDaemon } from '../src/daemon/client.js';
-import type { JournalEntry } from '../src/daemon/journal.js';
+import type { JournalEntry } from '../src/state/journal.js';
 import { Topology } from '../src/netns/topology.js';
 
 interface Options {

@@ -4,10 +4,11 @@
  * through either backend, chosen per bond.
  */
 import type { BondMode, OptionValue } from './option-types.js';
+import type { MII_STATES, SLAVE_STATES } from './options.js';
 
-export type SlaveState = 'active' | 'backup';
+export type SlaveState = (typeof SLAVE_STATES)[number];
 /** Per-slave MII state; the two transient states exist only during updelay/downdelay. */
-export type MiiStatus = 'up' | 'going-down' | 'down' | 'going-back';
+export type MiiStatus = (typeof MII_STATES)[number];
 
 export interface ObservedSlave {
   name: string;

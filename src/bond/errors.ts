@@ -2,14 +2,15 @@
  * BondError, and the translation of a kernel errno (from a sysfs write or a netlink ACK) into a
  * message that says what went wrong and what to do.
  *
- * The kernel reuses a handful of errno values for many causes (reference §1.1, §4.5), so the
+ * The kernel reuses a handful of errno values for many causes (docs/kernel-notes.md §1.1, §2), so the
  * translation looks at the operation and the option's row in the table: EBUSY on an IFDOWN
  * option means "the bond is up", EPERM on updelay means "miimon is 0", EPERM on enslave means
  * "the device is up". Rules are data, tried in order; the first that matches explains the error.
  */
 
+import { errnoNumber, knownErrnoName } from './errno.js';
 import type { BondMode, BondOption } from './option-types.js';
-import { describeValues, findOption, findSlaveOption } from './options.js';
+import { ACTIVE_SLAVE_OPTION, MODE_OPTION, describeValues, findOption, findSlaveOption } from './options.js';
 
 /** What bondd was doing when the kernel said no. */
 export type BondOperation =
@@ -23,31 +24,6 @@ export type BondOperation =
   | 'down'
   | 'read';
 
-/** Linux errno numbers (the kernel's, whatever platform bondd's tests run on). */
-const ERRNO: Readonly<Record<string, number>> = {
-  EPERM: 1,
-  ENOENT: 2,
-  EINTR: 4,
-  EIO: 5,
-  ENXIO: 6,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENODEV: 19,
-  EINVAL: 22,
-  ENOSPC: 28,
-  ERANGE: 34,
-  ENOTEMPTY: 39,
-  EMSGSIZE: 90,
-  EOPNOTSUPP: 95,
-  EADDRNOTAVAIL: 99,
-  ENOBUFS: 105,
-  ETIMEDOUT: 110,
-};
-
-const CODE_BY_NUMBER: ReadonlyMap<number, string> = new Map(Object.entries(ERRNO).map(([code, n]) => [n, code]));
 
 export interface BondErrorOptions {
   bond: string;
@@ -255,7 +231,7 @@ const RULES: readonly Rule[] = [
     // bond_option_mode_set() / xmit_hash_policy with an XDP program attached.
     codes: ['EOPNOTSUPP'],
     ops: SET,
-    when: (c) => c.opt?.name === 'mode' || c.opt?.name === 'xmit_hash_policy',
+    when: (c) => c.opt === MODE_OPTION || c.opt?.name === 'xmit_hash_policy',
     explain: (c) => ({
       problem: `${c.opt!.name} ${show(c.value)} is not possible while an XDP program is attached`,
       hint: `detach the XDP program from ${c.bond} first`,
@@ -265,7 +241,7 @@ const RULES: readonly Rule[] = [
     // bond_option_active_slave_set(): not our slave, or its link is down, or no slave is active.
     codes: ['EINVAL'],
     ops: SET,
-    when: (c) => c.opt?.name === 'active_slave',
+    when: (c) => c.opt === ACTIVE_SLAVE_OPTION,
     explain: (c) => ({
       problem: `${show(c.value)} could not be made the active slave`,
       hint: `it must be a slave of ${c.bond} whose link is up, and ${c.bond} must already have an active slave`,
@@ -344,10 +320,10 @@ function fallback(c: Context): Explanation {
 function normaliseErrno(errno: number | string): { code: string; number?: number } {
   if (typeof errno === 'number') {
     const n = Math.abs(errno);
-    return { code: CODE_BY_NUMBER.get(n) ?? `errno ${n}`, number: n };
+    return { code: knownErrnoName(n) ?? `errno ${n}`, number: n };
   }
   const code = errno.toUpperCase() === 'ENOTSUP' ? 'EOPNOTSUPP' : errno.toUpperCase();
-  return { code, number: ERRNO[code] };
+  return { code, number: errnoNumber(code) };
 }
 
 /**

@@ -28,6 +28,22 @@ export type NetlinkEncoding = 'u8' | 'u16' | 'u32' | 's32' | 'ifindex' | 'mac' |
 
 export type OptionKind = 'enum' | 'int' | 'ifname' | 'mac' | 'ipv4-list' | 'ipv6-list';
 
+/**
+ * Summary lines of the bond view (`bondctl status/show`, src/cli/render.ts):
+ * - mii-monitor / arp-monitor: the link monitor line; the line's first option is its interval
+ *   and the line is shown when that interval is nonzero;
+ * - failover: active slave, primary and what decides between slaves (mirrors /proc/net/bonding);
+ * - hash: the transmit hash;
+ * - lacp: the 802.3ad line.
+ */
+export type DisplayLine = 'mii-monitor' | 'arp-monitor' | 'failover' | 'hash' | 'lacp';
+
+export interface OptionDisplay {
+  line: DisplayLine;
+  /** Position within the line (ascending). */
+  order: number;
+}
+
 export interface NamedValue {
   name: string;
   value: number;
@@ -72,6 +88,21 @@ export interface BondOption {
   perSlave: boolean;
   /** One-line description for help and docs. */
   description: string;
+  /**
+   * Bond options: position in which options are written one at a time (sysfs, and the
+   * planner's steps); see the table's header for the rules. Absent for per-slave options.
+   */
+  applyOrder?: number;
+  /** Shown in a summary line of the bond view; absent: listed with the other options. */
+  display?: OptionDisplay;
+  /** Shapes failover (detection, choice of slave, what peers learn): reported by the drill. */
+  shapesFailover?: boolean;
+  /**
+   * How other network configuration formats spell the option, for the importers: netplan's
+   * `parameters:` keys when they are not the name with '-' for '_' (first the current spelling,
+   * then older ones netplan still reads), systemd-networkd's `[Bond]` key.
+   */
+  spellings?: { netplan?: readonly string[]; networkd?: string };
 }
 
 /** A cross-option problem found by validateOptionSet(). */

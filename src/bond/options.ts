@@ -1,6 +1,8 @@
 /**
- * THE bond option table for the target kernel (Debian 6.1.192, see
- * shared/reference/kernel-bonding.md §1–§2), and the small generic functions that read it.
+ * THE bond option table for the target kernel (Debian 6.1.192; docs/kernel-notes.md), and the
+ * small generic functions that read it. Everything that needs to know about options (backends,
+ * netlink attribute numbers, config parsers, planner order, CLI help and views, the drill's
+ * report) reads these rows; a new option is one new row.
  *
  * Conventions:
  * - The table is data: one row per option the kernel accepts, mirroring the kernel's bond_opts[]
@@ -10,6 +12,12 @@
  *   exclusivity) are written out with a comment saying so.
  * - BOND_OPTIONS is in the order bond_changelink() applies netlink attributes; a later option in
  *   the same request is checked against the state the earlier ones left (mode first).
+ * - `applyOrder` is the order in which options are written one at a time (sysfs, the planner's
+ *   steps): mode first, then the kernel's netlink order with Debian ifenslave's adjustments for
+ *   sysfs: ARP targets before arp_interval (the ARP monitor starts probing as soon as the
+ *   interval is set), arp_interval before arp_validate (a nonzero arp_interval turns miimon off,
+ *   which arp_validate requires), miimon before the delays stored as multiples of it; the
+ *   options that name a slave (primary, active_slave) last, once the slaves are enslaved.
  * - Canonical values (OptionValue): enums by name, integers as numbers in the kernel's unit,
  *   ifnames as strings ('' = none), MACs lower case, address lists as normalised strings.
  * - No I/O except detectKernelOptions(), a thin readdir() wrapper.
@@ -18,10 +26,61 @@
 import { readdir } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 
+import {
+  IFLA_BOND_ACTIVE_SLAVE,
+  IFLA_BOND_AD_ACTOR_SYSTEM,
+  IFLA_BOND_AD_ACTOR_SYS_PRIO,
+  IFLA_BOND_AD_INFO,
+  IFLA_BOND_AD_INFO_ACTOR_KEY,
+  IFLA_BOND_AD_INFO_AGGREGATOR,
+  IFLA_BOND_AD_INFO_NUM_PORTS,
+  IFLA_BOND_AD_INFO_PARTNER_KEY,
+  IFLA_BOND_AD_INFO_PARTNER_MAC,
+  IFLA_BOND_AD_LACP_ACTIVE,
+  IFLA_BOND_AD_LACP_RATE,
+  IFLA_BOND_AD_SELECT,
+  IFLA_BOND_AD_USER_PORT_KEY,
+  IFLA_BOND_ALL_SLAVES_ACTIVE,
+  IFLA_BOND_ARP_ALL_TARGETS,
+  IFLA_BOND_ARP_INTERVAL,
+  IFLA_BOND_ARP_IP_TARGET,
+  IFLA_BOND_ARP_VALIDATE,
+  IFLA_BOND_COUPLED_CONTROL,
+  IFLA_BOND_DOWNDELAY,
+  IFLA_BOND_FAIL_OVER_MAC,
+  IFLA_BOND_LP_INTERVAL,
+  IFLA_BOND_MIIMON,
+  IFLA_BOND_MIN_LINKS,
+  IFLA_BOND_MISSED_MAX,
+  IFLA_BOND_MODE,
+  IFLA_BOND_NS_IP6_TARGET,
+  IFLA_BOND_NUM_PEER_NOTIF,
+  IFLA_BOND_PACKETS_PER_SLAVE,
+  IFLA_BOND_PEER_NOTIF_DELAY,
+  IFLA_BOND_PRIMARY,
+  IFLA_BOND_PRIMARY_RESELECT,
+  IFLA_BOND_RESEND_IGMP,
+  IFLA_BOND_SLAVE_ACTOR_PORT_PRIO,
+  IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE,
+  IFLA_BOND_SLAVE_AD_AGGREGATOR_ID,
+  IFLA_BOND_SLAVE_AD_CHURN_ACTOR_STATE,
+  IFLA_BOND_SLAVE_AD_CHURN_PARTNER_STATE,
+  IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE,
+  IFLA_BOND_SLAVE_LINK_FAILURE_COUNT,
+  IFLA_BOND_SLAVE_MII_STATUS,
+  IFLA_BOND_SLAVE_PERM_HWADDR,
+  IFLA_BOND_SLAVE_PRIO,
+  IFLA_BOND_SLAVE_QUEUE_ID,
+  IFLA_BOND_SLAVE_STATE,
+  IFLA_BOND_TLB_DYNAMIC_LB,
+  IFLA_BOND_UPDELAY,
+  IFLA_BOND_USE_CARRIER,
+  IFLA_BOND_XMIT_HASH_POLICY,
+} from './ifla.js';
 import { InvalidNameError, validateIfname } from './names.js';
-import type { BondMode, BondOption, NamedValue, NetlinkEncoding, OptionProblem, OptionValue } from './option-types.js';
+import type { BondMode, BondOption, DisplayLine, NamedValue, NetlinkEncoding, OptionProblem, OptionValue } from './option-types.js';
 
-export type { BondMode, BondOption, NamedValue, OptionProblem, OptionValue } from './option-types.js';
+export type { BondMode, BondOption, DisplayLine, NamedValue, OptionProblem, OptionValue } from './option-types.js';
 
 /** Bond modes; the index is the kernel's number (IFLA_BOND_MODE, sysfs `mode` "balance-rr 0"). */
 export const MODES: readonly BondMode[] = Object.freeze([
@@ -106,7 +165,8 @@ function define(perSlave: boolean, spec: OptionSpec): BondOption {
   });
 }
 
-const bondOption = (spec: OptionSpec): BondOption => define(false, spec);
+/** A bond option row must say where it goes in the apply order (a new row cannot be forgotten). */
+const bondOption = (spec: OptionSpec & Required<Pick<BondOption, 'applyOrder'>>): BondOption => define(false, spec);
 const slaveOption = (spec: OptionSpec): BondOption => define(true, spec);
 
 /**
@@ -117,7 +177,9 @@ const slaveOption = (spec: OptionSpec): BondOption => define(true, spec);
 export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   bondOption({
     name: 'mode',
-    ifla: 1,
+    spellings: { networkd: 'Mode' },
+    applyOrder: 0,
+    ifla: IFLA_BOND_MODE,
     netlink: 'u8',
     kind: 'enum',
     values: named(...MODES),
@@ -130,7 +192,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'active_slave',
-    ifla: 2,
+    applyOrder: 29,
+    display: { line: 'failover', order: 0 },
+    ifla: IFLA_BOND_ACTIVE_SLAVE,
     netlink: 'ifindex',
     kind: 'ifname',
     default: null,
@@ -141,7 +205,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'miimon',
-    ifla: 3,
+    spellings: { netplan: ['mii-monitor-interval'], networkd: 'MIIMonitorSec' },
+    applyOrder: 1,
+    display: { line: 'mii-monitor', order: 0 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_MIIMON,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -153,7 +221,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'updelay',
-    ifla: 4,
+    spellings: { netplan: ['up-delay'], networkd: 'UpDelaySec' },
+    applyOrder: 8,
+    display: { line: 'mii-monitor', order: 1 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_UPDELAY,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -165,7 +237,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'downdelay',
-    ifla: 5,
+    spellings: { netplan: ['down-delay'], networkd: 'DownDelaySec' },
+    applyOrder: 9,
+    display: { line: 'mii-monitor', order: 2 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_DOWNDELAY,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -177,8 +253,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'peer_notif_delay',
+    spellings: { networkd: 'PeerNotifyDelaySec' },
+    applyOrder: 10,
+    display: { line: 'mii-monitor', order: 3 },
     aliases: ['peer_notify_delay'],
-    ifla: 28,
+    ifla: IFLA_BOND_PEER_NOTIF_DELAY,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -193,7 +272,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'use_carrier',
-    ifla: 6,
+    applyOrder: 11,
+    display: { line: 'mii-monitor', order: 4 },
+    ifla: IFLA_BOND_USE_CARRIER,
     netlink: 'u8',
     kind: 'enum',
     values: OFF_ON,
@@ -202,7 +283,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_interval',
-    ifla: 7,
+    spellings: { networkd: 'ARPIntervalSec' },
+    applyOrder: 4,
+    display: { line: 'arp-monitor', order: 0 },
+    ifla: IFLA_BOND_ARP_INTERVAL,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -215,7 +299,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_ip_target',
-    ifla: 8,
+    spellings: { netplan: ['arp-ip-targets'], networkd: 'ARPIPTargets' },
+    applyOrder: 2,
+    display: { line: 'arp-monitor', order: 1 },
+    ifla: IFLA_BOND_ARP_IP_TARGET,
     netlink: 'ipv4-list',
     kind: 'ipv4-list',
     maxItems: 16,
@@ -225,7 +312,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ns_ip6_target',
-    ifla: 31,
+    applyOrder: 3,
+    display: { line: 'arp-monitor', order: 2 },
+    ifla: IFLA_BOND_NS_IP6_TARGET,
     netlink: 'ipv6-list',
     kind: 'ipv6-list',
     sysfs: null,
@@ -235,7 +324,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_validate',
-    ifla: 9,
+    spellings: { networkd: 'ARPValidate' },
+    applyOrder: 6,
+    display: { line: 'arp-monitor', order: 3 },
+    ifla: IFLA_BOND_ARP_VALIDATE,
     netlink: 'u32',
     kind: 'enum',
     values: named('none', 'active', 'backup', 'all', 'filter', 'filter_active', 'filter_backup'),
@@ -245,7 +337,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_all_targets',
-    ifla: 10,
+    spellings: { networkd: 'ARPAllTargets' },
+    applyOrder: 7,
+    display: { line: 'arp-monitor', order: 4 },
+    ifla: IFLA_BOND_ARP_ALL_TARGETS,
     netlink: 'u32',
     kind: 'enum',
     values: named('any', 'all'),
@@ -255,7 +350,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'primary',
-    ifla: 11,
+    applyOrder: 30,
+    display: { line: 'failover', order: 1 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_PRIMARY,
     netlink: 'ifindex',
     kind: 'ifname',
     default: null,
@@ -266,7 +364,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'primary_reselect',
-    ifla: 12,
+    spellings: { netplan: ['primary-reselect-policy'], networkd: 'PrimaryReselectPolicy' },
+    applyOrder: 14,
+    display: { line: 'failover', order: 2 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_PRIMARY_RESELECT,
     netlink: 'u8',
     kind: 'enum',
     values: named('always', 'better', 'failure'),
@@ -276,7 +378,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'fail_over_mac',
-    ifla: 13,
+    spellings: { netplan: ['fail-over-mac-policy'], networkd: 'FailOverMACPolicy' },
+    applyOrder: 12,
+    display: { line: 'failover', order: 3 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_FAIL_OVER_MAC,
     netlink: 'u8',
     kind: 'enum',
     values: named('none', 'active', 'follow'),
@@ -287,7 +393,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'xmit_hash_policy',
-    ifla: 14,
+    spellings: { netplan: ['transmit-hash-policy'], networkd: 'TransmitHashPolicy' },
+    applyOrder: 13,
+    display: { line: 'hash', order: 0 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_XMIT_HASH_POLICY,
     netlink: 'u8',
     kind: 'enum',
     values: named('layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4', 'vlan+srcmac'),
@@ -298,7 +408,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'resend_igmp',
-    ifla: 15,
+    spellings: { networkd: 'ResendIGMP' },
+    applyOrder: 15,
+    ifla: IFLA_BOND_RESEND_IGMP,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -310,8 +422,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
     // Both sysfs files exist (BOND_OPT_NUM_PEER_NOTIF "num_unsol_na" and its alias); num_grat_arp
     // is the name iproute2 prints and accepts and the one the kernel selftests use.
     name: 'num_grat_arp',
+    spellings: { netplan: ['gratuitous-arp', 'gratuitious-arp'], networkd: 'GratuitousARP' },
+    applyOrder: 16,
+    shapesFailover: true,
     aliases: ['num_unsol_na', 'num_peer_notif'],
-    ifla: 16,
+    ifla: IFLA_BOND_NUM_PEER_NOTIF,
     netlink: 'u8',
     kind: 'int',
     min: 0,
@@ -322,7 +437,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'all_slaves_active',
-    ifla: 17,
+    spellings: { netplan: ['all-members-active', 'all-slaves-active'], networkd: 'AllSlavesActive' },
+    applyOrder: 17,
+    shapesFailover: true,
+    ifla: IFLA_BOND_ALL_SLAVES_ACTIVE,
     netlink: 'u8',
     kind: 'enum',
     values: OFF_ON,
@@ -331,7 +449,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'min_links',
-    ifla: 18,
+    spellings: { networkd: 'MinLinks' },
+    applyOrder: 18,
+    display: { line: 'lacp', order: 2 },
+    ifla: IFLA_BOND_MIN_LINKS,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -342,7 +463,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'lp_interval',
-    ifla: 19,
+    spellings: { netplan: ['learn-packet-interval'], networkd: 'LearnPacketIntervalSec' },
+    applyOrder: 19,
+    ifla: IFLA_BOND_LP_INTERVAL,
     netlink: 'u32',
     kind: 'int',
     min: 1,
@@ -354,7 +477,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'packets_per_slave',
-    ifla: 20,
+    spellings: { netplan: ['packets-per-member', 'packets-per-slave'], networkd: 'PacketsPerSlave' },
+    applyOrder: 20,
+    ifla: IFLA_BOND_PACKETS_PER_SLAVE,
     netlink: 'u32',
     kind: 'int',
     min: 0,
@@ -365,8 +490,10 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'lacp_active',
+    applyOrder: 21,
+    display: { line: 'lacp', order: 0 },
     aliases: ['ad_lacp_active'],
-    ifla: 29,
+    ifla: IFLA_BOND_AD_LACP_ACTIVE,
     netlink: 'u8',
     kind: 'enum',
     values: OFF_ON,
@@ -377,8 +504,12 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'lacp_rate',
+    spellings: { networkd: 'LACPTransmitRate' },
+    applyOrder: 22,
+    display: { line: 'lacp', order: 1 },
+    shapesFailover: true,
     aliases: ['ad_lacp_rate'],
-    ifla: 21,
+    ifla: IFLA_BOND_AD_LACP_RATE,
     netlink: 'u8',
     kind: 'enum',
     values: named('slow', 'fast'),
@@ -389,7 +520,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_select',
-    ifla: 22,
+    spellings: { networkd: 'AdSelect' },
+    applyOrder: 23,
+    display: { line: 'lacp', order: 3 },
+    shapesFailover: true,
+    ifla: IFLA_BOND_AD_SELECT,
     netlink: 'u8',
     kind: 'enum',
     // No actor_port_prio (3) on this kernel, although the slave option exists.
@@ -401,7 +536,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_actor_sys_prio',
-    ifla: 24,
+    spellings: { networkd: 'AdActorSystemPriority' },
+    applyOrder: 24,
+    ifla: IFLA_BOND_AD_ACTOR_SYS_PRIO,
     netlink: 'u16',
     kind: 'int',
     min: 1,
@@ -412,7 +549,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_user_port_key',
-    ifla: 25,
+    spellings: { networkd: 'AdUserPortKey' },
+    applyOrder: 25,
+    ifla: IFLA_BOND_AD_USER_PORT_KEY,
     netlink: 'u16',
     kind: 'int',
     min: 0,
@@ -424,7 +563,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'ad_actor_system',
-    ifla: 26,
+    spellings: { networkd: 'AdActorSystem' },
+    applyOrder: 26,
+    ifla: IFLA_BOND_AD_ACTOR_SYSTEM,
     netlink: 'mac',
     kind: 'mac',
     default: '00:00:00:00:00:00',
@@ -433,7 +574,9 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'tlb_dynamic_lb',
-    ifla: 27,
+    spellings: { networkd: 'DynamicTransmitLoadBalancing' },
+    applyOrder: 27,
+    ifla: IFLA_BOND_TLB_DYNAMIC_LB,
     netlink: 'u8',
     kind: 'enum',
     values: OFF_ON,
@@ -444,8 +587,11 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'arp_missed_max',
+    spellings: { networkd: 'ARPMissedMax' },
+    applyOrder: 5,
+    display: { line: 'arp-monitor', order: 5 },
     aliases: ['missed_max'],
-    ifla: 30,
+    ifla: IFLA_BOND_MISSED_MAX,
     netlink: 'u8',
     kind: 'int',
     min: 1,
@@ -456,7 +602,8 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   bondOption({
     name: 'coupled_control',
-    ifla: 32,
+    applyOrder: 28,
+    ifla: IFLA_BOND_COUPLED_CONTROL,
     netlink: 'u8',
     kind: 'enum',
     values: OFF_ON,
@@ -475,7 +622,7 @@ export const BOND_OPTIONS: readonly BondOption[] = Object.freeze([
 export const SLAVE_OPTIONS: readonly BondOption[] = Object.freeze([
   slaveOption({
     name: 'queue_id',
-    ifla: 5,
+    ifla: IFLA_BOND_SLAVE_QUEUE_ID,
     netlink: 'u16',
     kind: 'int',
     min: 0,
@@ -490,7 +637,7 @@ export const SLAVE_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   slaveOption({
     name: 'prio',
-    ifla: 9,
+    ifla: IFLA_BOND_SLAVE_PRIO,
     netlink: 's32',
     kind: 'int',
     min: -(2 ** 31),
@@ -501,7 +648,7 @@ export const SLAVE_OPTIONS: readonly BondOption[] = Object.freeze([
   }),
   slaveOption({
     name: 'actor_port_prio',
-    ifla: 10,
+    ifla: IFLA_BOND_SLAVE_ACTOR_PORT_PRIO,
     netlink: 'u16',
     kind: 'int',
     // RAWVAL in the kernel: no range check beyond the u16 (the documentation says 1 to 65535).
@@ -525,40 +672,59 @@ export interface StateAttribute {
 }
 
 /** IFLA_BOND_AD_INFO: nested, present in 802.3ad only while an active aggregator exists. */
-export const IFLA_BOND_AD_INFO = 23;
+export { IFLA_BOND_AD_INFO };
 
 /** Children of IFLA_BOND_AD_INFO (IFLA_BOND_AD_INFO_*). */
 export const AD_INFO_ATTRS: readonly StateAttribute[] = Object.freeze([
-  { name: 'aggregator', ifla: 1, netlink: 'u16' },
-  { name: 'num_ports', ifla: 2, netlink: 'u16' },
-  { name: 'actor_key', ifla: 3, netlink: 'u16' },
-  { name: 'partner_key', ifla: 4, netlink: 'u16' },
-  { name: 'partner_mac', ifla: 5, netlink: 'mac' },
+  { name: 'aggregator', ifla: IFLA_BOND_AD_INFO_AGGREGATOR, netlink: 'u16' },
+  { name: 'num_ports', ifla: IFLA_BOND_AD_INFO_NUM_PORTS, netlink: 'u16' },
+  { name: 'actor_key', ifla: IFLA_BOND_AD_INFO_ACTOR_KEY, netlink: 'u16' },
+  { name: 'partner_key', ifla: IFLA_BOND_AD_INFO_PARTNER_KEY, netlink: 'u16' },
+  { name: 'partner_mac', ifla: IFLA_BOND_AD_INFO_PARTNER_MAC, netlink: 'mac' },
 ]);
 
-/** Churn states of IFLA_BOND_SLAVE_AD_CHURN_* (0 monitoring, 1 churned, 2 none). */
-const CHURN_STATES = ['monitoring', 'churned', 'none'] as const;
+/**
+ * A slave's MII state by kernel number (BOND_LINK_UP, _FAIL, _DOWN, _BACK). sysfs and
+ * /proc/net/bonding print the transient ones with a space ("going down"); parseMiiStatus()
+ * reads either spelling. The transient states exist only during updelay/downdelay.
+ */
+export const MII_STATES = ['up', 'going-down', 'down', 'going-back'] as const;
 
-/** Read-only IFLA_BOND_SLAVE_* attributes; value names use the sysfs spellings. */
+/** A slave's state by kernel number (BOND_STATE_ACTIVE 0, BOND_STATE_BACKUP 1), as sysfs prints it. */
+export const SLAVE_STATES = ['active', 'backup'] as const;
+
+/** 802.3ad churn states of IFLA_BOND_SLAVE_AD_CHURN_* by kernel number (AD_CHURN_MONITOR, AD_CHURN, AD_NO_CHURN). */
+export const CHURN_STATES = ['monitoring', 'churned', 'none'] as const;
+
+/** "going down" (sysfs, /proc) or 'going-down' → 'going-down'; undefined for anything else. */
+export function parseMiiStatus(text: string): (typeof MII_STATES)[number] | undefined {
+  const hyphenated = text.trim().replaceAll(' ', '-');
+  return MII_STATES.find((s) => s === hyphenated);
+}
+
+/** Read-only IFLA_BOND_SLAVE_* attributes, with the value names above. */
 export const SLAVE_STATE_ATTRS: readonly StateAttribute[] = Object.freeze([
-  { name: 'state', ifla: 1, netlink: 'u8', values: ['active', 'backup'] },
-  { name: 'mii_status', ifla: 2, netlink: 'u8', values: ['up', 'going down', 'down', 'going back'] },
-  { name: 'link_failure_count', ifla: 3, netlink: 'u32' },
-  { name: 'perm_hwaddr', ifla: 4, netlink: 'mac' },
-  { name: 'ad_aggregator_id', ifla: 6, netlink: 'u16' },
-  { name: 'ad_actor_oper_port_state', ifla: 7, netlink: 'u8' },
+  { name: 'state', ifla: IFLA_BOND_SLAVE_STATE, netlink: 'u8', values: SLAVE_STATES },
+  { name: 'mii_status', ifla: IFLA_BOND_SLAVE_MII_STATUS, netlink: 'u8', values: MII_STATES },
+  { name: 'link_failure_count', ifla: IFLA_BOND_SLAVE_LINK_FAILURE_COUNT, netlink: 'u32' },
+  { name: 'perm_hwaddr', ifla: IFLA_BOND_SLAVE_PERM_HWADDR, netlink: 'mac' },
+  { name: 'ad_aggregator_id', ifla: IFLA_BOND_SLAVE_AD_AGGREGATOR_ID, netlink: 'u16' },
+  { name: 'ad_actor_oper_port_state', ifla: IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE, netlink: 'u8' },
   // The kernel sends a u16 payload although the value fits in 8 bits.
-  { name: 'ad_partner_oper_port_state', ifla: 8, netlink: 'u16' },
-  { name: 'ad_churn_actor_state', ifla: 11, netlink: 'u8', values: CHURN_STATES },
-  { name: 'ad_churn_partner_state', ifla: 12, netlink: 'u8', values: CHURN_STATES },
+  { name: 'ad_partner_oper_port_state', ifla: IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE, netlink: 'u16' },
+  { name: 'ad_churn_actor_state', ifla: IFLA_BOND_SLAVE_AD_CHURN_ACTOR_STATE, netlink: 'u8', values: CHURN_STATES },
+  { name: 'ad_churn_partner_state', ifla: IFLA_BOND_SLAVE_AD_CHURN_PARTNER_STATE, netlink: 'u8', values: CHURN_STATES },
 ]);
 
 /** LACP port state bits (if_bonding.h), named as iproute2 prints them. */
-export const LACP_PORT_STATE_BITS: readonly NamedValue[] = Object.freeze(
-  ['active', 'short_timeout', 'aggregating', 'in_sync', 'collecting', 'distributing', 'defaulted', 'expired'].map(
-    (name, bit) => ({ name, value: 1 << bit }),
-  ),
-);
+const LACP_BIT_NAMES = ['active', 'short_timeout', 'aggregating', 'in_sync', 'collecting', 'distributing', 'defaulted', 'expired'] as const;
+export type LacpBit = (typeof LACP_BIT_NAMES)[number];
+export const LACP_PORT_STATE_BITS: readonly NamedValue[] = Object.freeze(LACP_BIT_NAMES.map((name, bit) => ({ name, value: 1 << bit })));
+
+/** The mask of one LACP port state bit: lacpBit('in_sync') is 0x08. */
+export function lacpBit(name: LacpBit): number {
+  return 1 << LACP_BIT_NAMES.indexOf(name);
+}
 
 /** Read-only files in /sys/class/net/<bond>/bonding/ that are state, not options. */
 export const BOND_SYSFS_STATE_FILES: readonly string[] = Object.freeze([
@@ -573,6 +739,41 @@ export const BOND_SYSFS_STATE_FILES: readonly string[] = Object.freeze([
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Lookup                                                                                          */
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Functions over the rows: what used to be separate lists of option names                        */
+
+/** Bond option names, aliases included, in applyOrder (see the header). */
+export function applyOrderNames(): string[] {
+  return [...BOND_OPTIONS]
+    .sort((a, b) => a.applyOrder! - b.applyOrder!)
+    .flatMap((o) => [o.name, ...o.aliases]);
+}
+
+/** Options stored as multiples of miimon: re-applied whenever miimon changes (needsMiimon). */
+export function miimonMultiples(): BondOption[] {
+  return BOND_OPTIONS.filter((o) => o.needsMiimon);
+}
+
+/** The option's value names a slave (primary, active_slave): set only once it is enslaved. */
+export function namesASlave(option: BondOption): boolean {
+  return option.kind === 'ifname';
+}
+
+/** The option has an effect in the mode (effectiveModes, else the modes that accept it). */
+export function effectiveIn(option: BondOption, mode: BondMode): boolean {
+  return (option.effectiveModes ?? option.modes).includes(mode);
+}
+
+/** The bond options shown in a summary line of the bond view, in their order there. */
+export function displayLine(line: DisplayLine): BondOption[] {
+  return BOND_OPTIONS.filter((o) => o.display?.line === line).sort((a, b) => a.display!.order - b.display!.order);
+}
+
+/** The options that shape failover (shapesFailover): reported by the drill. */
+export function failoverOptions(): BondOption[] {
+  return BOND_OPTIONS.filter((o) => o.shapesFailover);
+}
 
 /** '-' and '_' are equivalent in option names (lacp-rate = lacp_rate); case matters. */
 function nameKey(name: string): string {
@@ -589,11 +790,81 @@ function indexByName(options: readonly BondOption[]): ReadonlyMap<string, BondOp
 
 const BOND_BY_NAME = indexByName(BOND_OPTIONS);
 const SLAVE_BY_NAME = indexByName(SLAVE_OPTIONS);
-const MODE_OPTION = BOND_BY_NAME.get('mode')!;
+/*
+ * Rows the kernel itself treats apart, by name once (bond_options.c):
+ * - mode is set first, only on an empty bond, and changes other options (afterSetting());
+ * - miimon and arp_interval are the two link monitors, each switching the other off;
+ * - active_slave can only name a slave that is up, once the bond has an active one.
+ */
+export const MODE_OPTION = BOND_BY_NAME.get('mode')!;
+export const MIIMON_OPTION = BOND_BY_NAME.get('miimon')!;
+export const ARP_INTERVAL_OPTION = BOND_BY_NAME.get('arp_interval')!;
+export const ACTIVE_SLAVE_OPTION = BOND_BY_NAME.get('active_slave')!;
+/** primary names a slave, and the formats give it apart from the other options. */
+export const PRIMARY_OPTION = BOND_BY_NAME.get('primary')!;
+const MIIMON = MIIMON_OPTION;
+const ARP_INTERVAL = ARP_INTERVAL_OPTION;
+
+/** The bond's miimon in a set of canonical options (0 when absent). */
+export function miimonOf(options: Readonly<Record<string, OptionValue>>): number {
+  return Number(options[MIIMON.name] ?? 0);
+}
+
+/** A bond's mode and options, as the kernel holds them. */
+export interface BondSettings {
+  mode: BondMode;
+  options: Record<string, OptionValue>;
+}
+
+/**
+ * The settings after the kernel accepted `option` = `value`, with the side effects it applies
+ * besides the option itself (bond_option_mode_set, bond_option_miimon_set,
+ * bond_option_arp_interval_set):
+ * - mode: entering a mode without ARP monitoring (802.3ad, tlb, alb) zeroes arp_interval and sets
+ *   miimon to 100 if it was 0;
+ * - miimon nonzero zeroes arp_interval; arp_interval nonzero zeroes miimon (one link monitor).
+ * Only the two monitor intervals are followed: they decide whether delays are accepted.
+ */
+export function afterSetting(before: BondSettings, option: BondOption, value: OptionValue): BondSettings {
+  const after: BondSettings = { mode: before.mode, options: { ...before.options } };
+  if (option === MODE_OPTION) {
+    after.mode = value as BondMode;
+    if (!modeUsesArp(after.mode)) {
+      after.options[ARP_INTERVAL.name] = 0;
+      if (miimonOf(after.options) === 0) after.options[MIIMON.name] = DEFAULT_MIIMON;
+    }
+    return after;
+  }
+  after.options[option.name] = value;
+  if (option === MIIMON && Number(value) > 0) after.options[ARP_INTERVAL.name] = 0;
+  if (option === ARP_INTERVAL && Number(value) > 0) after.options[MIIMON.name] = 0;
+  return after;
+}
+
+/** The slaves the bond's options name, as ObservedBond carries them (null: none). */
+export function namedSlaves(options: Readonly<Record<string, OptionValue>>): { activeSlave: string | null; primary: string | null } {
+  const name = (o: string): string | null => (typeof options[o] === 'string' && options[o] !== '' ? (options[o] as string) : null);
+  return { activeSlave: name('active_slave'), primary: name('primary') };
+}
 
 /** The bond option called `name` (canonical name or alias), or undefined. */
 export function findOption(name: string): BondOption | undefined {
   return BOND_BY_NAME.get(nameKey(name));
+}
+
+/**
+ * The bond option a netplan `parameters:` key or a systemd-networkd `[Bond]` key sets (the rows'
+ * `spellings`; a netplan key without one is the option's name with '-' for '_'), or undefined.
+ */
+export function optionBySpelling(format: 'netplan' | 'networkd', key: string): BondOption | undefined {
+  return BOND_OPTIONS.find((o) =>
+    format === 'networkd' ? o.spellings?.networkd === key : (o.spellings?.netplan ?? [o.name.replaceAll('_', '-')]).includes(key),
+  );
+}
+
+/** Every key a format spells bond options with, for "did you mean". */
+export function spellingsOf(format: 'netplan' | 'networkd'): string[] {
+  return BOND_OPTIONS.flatMap((o) => (format === 'networkd' ? (o.spellings?.networkd ? [o.spellings.networkd] : []) : [...(o.spellings?.netplan ?? [o.name.replaceAll('_', '-')])]));
 }
 
 /** The per-slave option called `name`, or undefined. */

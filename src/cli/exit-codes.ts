@@ -8,6 +8,7 @@
  *      option, invalid value, option combination the option table rejects, invalid
  *      configuration file; nothing was touched
  *   3  the command needs bondd (events, apply, confirm) and bondd is not running
+ *   4  bondd runs but this user may not talk to it (not root, not in group bondd)
  *
  * Errors are classified by their `name`, so this module imports nothing: the CLI does not have
  * to load the daemon client or the backends just to decide an exit code.
@@ -17,8 +18,9 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NO_DAEMON = 3;
+export const EXIT_PERMISSION = 4;
 
-export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILURE | typeof EXIT_USAGE | typeof EXIT_NO_DAEMON;
+export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILURE | typeof EXIT_USAGE | typeof EXIT_NO_DAEMON | typeof EXIT_PERMISSION;
 
 /** The command line is wrong: exit 2. The message names the argument. */
 export class UsageError extends Error {
@@ -56,6 +58,7 @@ export function exitCodeFor(error: unknown): ExitCode {
     return EXIT_USAGE;
   }
   if (name === 'DaemonNeeded' || name === 'DaemonUnavailable') return EXIT_NO_DAEMON;
+  if (name === 'DaemonPermissionDenied') return EXIT_PERMISSION;
   return EXIT_FAILURE;
 }
 

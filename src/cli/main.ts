@@ -4,11 +4,11 @@
  *
  *   direct (no daemon):  create, delete, up, down, enslave, release, set, show, options
  *   read:                status, list, events (bondd), plan
- *   bondd workflow:      failover (bondd when it runs, else direct), apply, confirm
+ *   bondd workflow:      failover (bondd when it runs, else direct), apply, confirm, rollback, reload
  *   other:               completion, import
  *
  * Exit codes (exit-codes.ts, docs/cli.md): 0 success, 1 failed (kernel refusal explained), 2 bad
- * input (nothing touched), 3 bondd needed but not running. Errors go to stderr as
+ * input (nothing touched), 3 bondd needed but not running, 4 permission denied. Errors go to stderr as
  * "bondctl: message"; nothing goes to stdout then.
  *
  * Structure: run(args, deps) is the whole program minus process wiring, so tests drive it
@@ -102,6 +102,7 @@ async function buildParser(args: readonly string[], runner: Runner): Promise<Arg
     .help()
     .alias('help', 'h')
     .version(false)
+    .option('version', { type: 'boolean', describe: 'print the version, git commit, Node.js version and whether the kernel has the bonding driver' })
     .epilogue(`Exit codes: 0 success, 1 failed (the kernel or bondd refused; message says why), 2 bad input (nothing was touched), 3 bondd is needed but not running.`)
     .fail((message, error) => {
       throw error ?? new UsageError(message);
@@ -114,8 +115,25 @@ async function buildParser(args: readonly string[], runner: Runner): Promise<Arg
   return y;
 }
 
+async function printVersion(deps: CliDeps): Promise<number> {
+  const { versionInfo, formatVersion } = await import('../version/info.js');
+  deps.out(formatVersion(PROGRAM, await versionInfo()));
+  return EXIT_OK;
+}
+
+/**
+ * The top-level commands as registered with yargs, hidden ones included (the man page test
+ * compares bondctl(8) with this list).
+ */
+export async function registeredCommands(): Promise<string[]> {
+  const parser = await buildParser(['import'], () => async () => undefined);
+  type Internal = { getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } } };
+  return (parser as unknown as Internal).getInternalMethods().getCommandInstance().getCommands();
+}
+
 /** The whole program: parses `args`, runs the command, returns the exit code. */
 export async function run(args: readonly string[], deps: CliDeps): Promise<number> {
+  if (args.length === 1 && args[0] === '--version') return printVersion(deps);
   const fast = fastPath(args);
   if (fast) return execute(fast.handler, fast.args, deps);
 
@@ -180,10 +198,10 @@ async function openBackend(kind: BackendName) {
   // the netlink stack; for the process's own namespace openBackend('sysfs') is this, with the
   // default IO.
   if (kind === 'sysfs') {
-    const [{ SysfsBackend }, { nodeSysfsIO }] = await Promise.all([import('../sysfs/backend.js'), import('../sysfs/files.js')]);
+    const [{ SysfsBackend }, { nodeSysfsIO }] = await Promise.all([import('../backend/sysfs-backend.js'), import('../sysfs/files.js')]);
     return new SysfsBackend({ io: syncReads(nodeSysfsIO) });
   }
-  return (await import('../bond/open-backend.js')).openBackend(kind);
+  return (await import('../backend/open-backend.js')).openBackend(kind);
 }
 
 /** What the daemon client throws when nobody listens, without loading the client. */
@@ -254,7 +272,8 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
+/** Runs bondctl as this process: arguments from argv, exit code to process.exit. */
+export function main(): void {
   // `bondctl events | head`: a closed pipe ends the program quietly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT_OK);
@@ -271,3 +290,5 @@ if (isEntryPoint()) {
     },
   );
 }
+
+if (isEntryPoint()) main();

@@ -5,8 +5,8 @@
 import type { DhcpClientStatus } from '../dhcp/supervisor.js';
 import type { BridgeLayerView, LayerView, StackView } from '../plan/stack-status.js';
 import type { BondMode, BondOption, OptionValue } from '../bond/option-types.js';
-import { BOND_OPTIONS, SLAVE_OPTIONS, describeValues, effectiveDefaults } from '../bond/options.js';
-import type { JournalEntry } from '../daemon/journal.js';
+import { BOND_OPTIONS, SLAVE_OPTIONS, describeValues, displayLine, effectiveDefaults, effectiveIn, isListOption, namesASlave } from '../bond/options.js';
+import type { JournalEntry } from '../state/journal.js';
 import type { BondView, LacpPortView, ListView, SlaveView, StatusView } from './status.js';
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -50,33 +50,49 @@ export function formatAgo(t: number, now: number): string {
   return `${Math.round(s / 86_400)} d ago`;
 }
 
-function ms(view: BondView, name: string): string {
-  return `${name} ${showValue(view.options[name])}${typeof view.options[name] === 'number' ? ' ms' : ''}`;
-}
-
 function has(view: BondView, name: string): boolean {
   return view.options[name] !== undefined;
+}
+
+/** `name value unit`, as the summary lines show an option. */
+function setting(view: BondView, option: BondOption): string {
+  const value = view.options[option.name];
+  return `${option.name} ${showValue(value)}${option.unit && typeof value === 'number' ? ` ${option.unit}` : ''}`;
+}
+
+/** What a summary line shows: the options the kernel reports; an empty address list only when no list of the line has entries. */
+function lineSettings(view: BondView, options: readonly BondOption[]): string[] {
+  const present = options.filter((o) => has(view, o.name));
+  const filled = (o: BondOption) => !Array.isArray(view.options[o.name]) || (view.options[o.name] as string[]).length > 0;
+  const anyList = present.some((o) => isListOption(o) && filled(o));
+  return present.filter((o) => !isListOption(o) || filled(o) || !anyList).map((o) => setting(view, o));
 }
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Bond                                                                                           */
 
-const PRIMARY_MODES: readonly BondMode[] = ['active-backup', 'balance-tlb', 'balance-alb'];
-const HASH_MODES: readonly BondMode[] = ['balance-xor', '802.3ad', 'balance-tlb', 'balance-alb'];
-
+/** The running link monitor: the first monitor line whose interval (its first option) is nonzero. */
 function linkMonitor(view: BondView): string {
-  const miimon = Number(view.options['miimon'] ?? 0);
-  const arp = Number(view.options['arp_interval'] ?? 0);
-  const delays = ['updelay', 'downdelay', ...(has(view, 'peer_notif_delay') ? ['peer_notif_delay'] : [])].map((n) => ms(view, n));
-  if (miimon > 0) return [`miimon ${miimon} ms`, ...delays, `use_carrier ${showValue(view.options['use_carrier'])}`].join(', ');
-  if (arp > 0) {
-    const parts = [`arp_interval ${arp} ms`, `arp_ip_target ${showValue(view.options['arp_ip_target'])}`];
-    const ns = view.options['ns_ip6_target'];
-    if (Array.isArray(ns) && ns.length) parts.push(`ns_ip6_target ${showValue(view.options['ns_ip6_target'])}`);
-    for (const n of ['arp_validate', 'arp_all_targets', 'arp_missed_max']) if (has(view, n)) parts.push(`${n} ${showValue(view.options[n])}`);
-    return parts.join(', ');
+  const monitors = [displayLine('mii-monitor'), displayLine('arp-monitor')];
+  for (const options of monitors) {
+    if (Number(view.options[options[0]!.name] ?? 0) > 0) return lineSettings(view, options).join(', ');
   }
-  return 'none (miimon and arp_interval are 0: link failures go unnoticed)';
+  return `none (${monitors.map((m) => m[0]!.name).join(' and ')} are 0: link failures go unnoticed)`;
+}
+
+/**
+ * Active slave and primary as /proc/net/bonding prints them ("Primary Slave: eth0
+ * (primary_reselect better)"): the line's first setting that is not a slave name joins the
+ * primary row, further ones get a row each. Only the ones that have an effect in the mode.
+ */
+function failoverRows(view: BondView): string[][] {
+  const options = displayLine('failover').filter((o) => effectiveIn(o, view.mode));
+  if (options.length === 0) return [];
+  const [first, ...more] = options.filter((o) => !namesASlave(o));
+  const rows = [['active slave', view.activeSlave ?? 'none']];
+  rows.push(['primary', `${view.primary ?? 'none'}${first ? ` (${first.name} ${showValue(view.options[first.name])})` : ''}`]);
+  for (const o of more) rows.push([o.name, showValue(view.options[o.name])]);
+  return rows;
 }
 
 function speed(s: SlaveView): string {
@@ -100,11 +116,7 @@ function portLine(label: string, p: LacpPortView | null): string {
 }
 
 /** Options the summary lines above already show. */
-const SUMMARISED = new Set([
-  'miimon', 'updelay', 'downdelay', 'peer_notif_delay', 'use_carrier', 'arp_interval', 'arp_ip_target', 'ns_ip6_target',
-  'arp_validate', 'arp_all_targets', 'arp_missed_max', 'primary', 'primary_reselect', 'active_slave', 'fail_over_mac',
-  'xmit_hash_policy', 'lacp_active', 'lacp_rate', 'min_links', 'ad_select',
-]);
+const SUMMARISED = new Set(BOND_OPTIONS.filter((o) => o.display).map((o) => o.name));
 
 export interface RenderBondOptions {
   /** List every option the kernel reports (show), not only the ones that differ from the default (status). */
@@ -120,18 +132,11 @@ export function renderBond(view: BondView, opts: RenderBondOptions = {}): string
   const state = `${view.up ? 'up' : 'admin down'}, carrier ${view.carrier ? 'up' : 'down'}`;
   lines.push(`${view.name}: ${view.mode}, ${state}, mtu ${view.mtu}, mac ${view.mac || '(none)'}`);
   const rows: string[][] = [];
-  if (PRIMARY_MODES.includes(view.mode)) {
-    rows.push(['active slave', view.activeSlave ?? 'none']);
-    rows.push(['primary', `${view.primary ?? 'none'} (primary_reselect ${showValue(view.options['primary_reselect'])})`]);
-    if (view.mode === 'active-backup') rows.push(['fail_over_mac', showValue(view.options['fail_over_mac'])]);
-  }
+  rows.push(...failoverRows(view));
   rows.push(['link monitor', linkMonitor(view)]);
-  if (HASH_MODES.includes(view.mode)) rows.push(['xmit_hash_policy', showValue(view.options['xmit_hash_policy'])]);
+  for (const o of displayLine('hash')) if (effectiveIn(o, view.mode)) rows.push([o.name, showValue(view.options[o.name])]);
   if (view.lacp) {
-    rows.push([
-      '802.3ad',
-      ['lacp_active', 'lacp_rate', 'min_links', 'ad_select'].filter((n) => has(view, n)).map((n) => `${n} ${showValue(view.options[n])}`).join(', '),
-    ]);
+    rows.push(['802.3ad', lineSettings(view, displayLine('lacp')).join(', ')]);
     rows.push(['lacp system', `priority ${view.lacp.systemPriority ?? '?'}, mac ${view.lacp.systemMac ?? '?'}`]);
     const a = view.lacp.activeAggregator;
     rows.push([

@@ -8,8 +8,8 @@
  */
 import type { BackendName, MiiStatus, ObservedBond, ObservedSlave, SlaveState } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { LACP_PORT_STATE_BITS } from '../bond/options.js';
-import type { JournalEntry } from '../daemon/journal.js';
+import { CHURN_STATES, LACP_PORT_STATE_BITS } from '../bond/options.js';
+import type { JournalEntry } from '../state/journal.js';
 import type { DhcpClientStatus } from '../dhcp/supervisor.js';
 import type { StackView } from '../plan/stack-status.js';
 import type { LacpPduDetails, ProcBond, ProcSlave } from '../sysfs/procfs.js';
@@ -173,8 +173,7 @@ function portView(pdu: LacpPduDetails | undefined, fallbackState: number | null 
   };
 }
 
-const CHURN_NAMES = ['monitoring', 'churned', 'none'];
-const churnName = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : (CHURN_NAMES[n] ?? String(n)));
+const churnName = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : (CHURN_STATES[n] ?? String(n)));
 
 function slaveView(slave: ObservedSlave, proc: ProcSlave | undefined, lacp: boolean): SlaveView {
   const queueId = typeof slave.options['queue_id'] === 'number' ? slave.options['queue_id'] : (proc?.queueId ?? 0);
@@ -310,6 +309,8 @@ export async function gatherStatus(ctx: Context, bond: string | undefined, backe
     for (const b of daemon.result) daemonBonds.set(b.name, b);
   } else if ((daemon.error as Error | null)?.name === 'DaemonUnavailable') {
     note = 'bondd is not running: showing kernel state only';
+  } else if ((daemon.error as Error | null)?.name === 'DaemonPermissionDenied') {
+    note = `${(daemon.error as Error).message}: showing kernel state only`;
   } else if ((daemon.error as { code?: string } | null)?.code === 'ENODEV' && bond) {
     // bondd answers ENODEV for a bond it neither configures nor sees; the kernel read decides.
     running = true;

@@ -65,8 +65,13 @@ export function parseIPv6(s: string): bigint | undefined {
   return v;
 }
 
-/** RFC 5952 text: lower case, longest run (>= 2) of zero groups compressed, first one on ties. */
+/**
+ * RFC 5952 text: lower case, longest run (>= 2) of zero groups compressed, first one on ties;
+ * an IPv4-mapped address keeps its IPv4 part dotted (`::ffff:192.0.2.1`), as inet_ntop and `ip`
+ * print it (RFC 5952 section 5), so the config, the kernel and the CLI agree on the text.
+ */
 export function formatIPv6(v: bigint): string {
+  if (v >> 32n === 0xffffn) return `::ffff:${formatIPv4(v & 0xffffffffn)}`;
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
   let bestStart = -1;

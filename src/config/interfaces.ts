@@ -1,37 +1,55 @@
 /**
  * Importer for Debian's ifupdown configuration, /etc/network/interfaces (interfaces(5)) with the
- * `bond-*` stanza options of ifenslave (also used by ifupdown2):
+ * `bond-*` stanza options of ifenslave, and the ifupdown2 dialect Proxmox and Cumulus write:
  *
  *   auto bond0
- *   iface bond0 inet static
+ *   iface bond0 inet manual            (ifupdown2: `iface bond0` without family and method)
+ *       bond-slaves eth0 eth1          (or `bond-slaves none` and `bond-master bond0` on each slave)
+ *       bond-mode 802.3ad              (old spelling: bond_mode, bond_miimon, bond_slaves)
+ *   auto bond0.100                     (or `iface vlan100` with `vlan-raw-device bond0`)
+ *   iface bond0.100 inet static
  *       address 192.0.2.10/24
  *       gateway 192.0.2.1
- *       bond-slaves eth0 eth1        (or `bond-slaves none` and `bond-master bond0` on each slave)
- *       bond-mode active-backup
- *       bond-miimon 100
- *       bond-primary eth0
- *   iface bond0 inet6 static
- *       address 2001:db8::10/64
+ *   auto vmbr0
+ *   iface vmbr0 inet dhcp              (a bridge whose port is the bond or one of its VLANs)
+ *       bridge-ports bond0             (or bridge_ports)
+ *       bridge-stp off
+ *       bridge-fd 0
  *
- * A stanza is a bond when it has bond-slaves or bond-mode, or another stanza names it in
- * bond-master. `bond-<option>` is the sysfs option with `-` for `_` (ifenslave writes it to
- * /sys/class/net/<bond>/bonding/<option>). As in ifenslave 2.13, a slave stanza contributes only
- * bond-master, bond-primary and queue ids; other bond options there are ignored with a warning
- * (ifup configures the master from its own stanza). `bond-primary a b` picks the first listed
- * interface that is a slave; `bond-queue-id eth0:1 eth1:2` gives per-slave queue ids. Slaves are
- * enslaved in bond-slaves order, then in file order of bond-master.
- * `source` and `source-directory` are followed. Hooks (`up`, `post-up`) are imported when they
- * add a route through the bond (`ip route add ...`); other hooks are named in a warning.
+ * ifupdown passes every option to its scripts as IF_<NAME> with `-` and `_` both turned into
+ * `_`, so `bond_mode` and `bond-mode` are the same option; both are read. `bond-<option>` is the
+ * sysfs option (ifenslave writes it to /sys/class/net/<bond>/bonding/<option>); yes/no is read
+ * as 1/0 (ifupdown2 spelling). As in ifenslave 2.13, a slave stanza contributes only bond-master,
+ * bond-primary and queue ids; other bond options there are ignored with a warning.
+ * `bond-primary a b` picks the first listed interface that is a slave. Alias stanzas
+ * (`iface bond0:1`) add their addresses to their device, as ifupdown does. Methods: static,
+ * manual, dhcp (DHCP for that family), inet6 auto (router advertisements, SLAAC); inet6 static and
+ * manual turn router advertisements off as ifupdown does (accept_ra 0) unless `accept_ra` says
+ * otherwise. Hooks (`up`, `post-up`) are imported when they add a route through the stanza's device
+ * (`ip route add ...`, also with `|| true`); other hooks are named in a warning. The building
+ * itself (options, addresses, checks, accounting) is the shared assembly of assemble.ts.
  */
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { BOND_OPTIONS, findSlaveOption, isListOption } from '../bond/options.js';
-import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { formatIp, netmaskToPrefix, normaliseMac, macProblem, parseCidr, parseIp, hostAddressWarning } from './addr.js';
-import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place } from './check.js';
-import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
-import { type ImportedRoute, ipRouteLine } from './ifcfg-routes.js';
-import { DEFAULT_BACKEND, DEFAULT_DRIFT, DEFAULT_MAC_POLICY, type DesiredBond, MTU_MAX, MTU_MIN, type SlaveSpec } from './types.js';
+import { findOption, findSlaveOption, isListOption } from '../bond/options.js';
+import { netmaskToPrefix, parseCidr } from './addr.js';
+import {
+  assemble,
+  crOnlyProblem,
+  type DraftBond,
+  type DraftBridge,
+  type DraftIp,
+  type DraftSlave,
+  type DraftVlan,
+  emptyIp,
+  type ImportResult,
+  Ledger,
+  parseBool,
+  type Place,
+  suggestion,
+} from './assemble.js';
+import { Diagnostics } from './errors.js';
+import { ipRouteLine } from './ifcfg-routes.js';
 
 export const DEFAULT_INTERFACES_FILE = '/etc/network/interfaces';
 
@@ -55,26 +73,17 @@ interface Parsed {
   files: string[];
 }
 
-/** ifenslave options that are not kernel bond options. */
-const IFENSLAVE_ONLY: Record<string, string> = {
-  'bond-give-a-chance': 'an ifenslave wait for the slaves to come up; bondd enslaves slaves whenever they appear',
-  'bond-slaves': '',
-  'bond-master': '',
-};
-
-/** Options of an iface stanza that do not describe the bond and are left alone without a word. */
-const QUIET = /^(dns-|hostname$|metric$|pre-down$|down$|post-down$|description$|accept_ra$|autoconf$|privext$|dad-)/;
-
-/** Reads `file` (default /etc/network/interfaces) into a DesiredConfig, or throws ConfigError. */
-export async function importInterfaces(file: string = DEFAULT_INTERFACES_FILE): Promise<ConfigResult> {
+/** Reads `file` (default /etc/network/interfaces) into a DesiredConfig, or throws ImportError. */
+export async function importInterfaces(file: string = DEFAULT_INTERFACES_FILE): Promise<ImportResult> {
   const diag = new Diagnostics();
+  const ledger = new Ledger();
   const parsed: Parsed = { stanzas: [], auto: new Map(), files: [] };
-  await readInterfaces(file, parsed, diag, new Set(), { file, line: 0, path: '' });
-  // Every problem of every file is reported at once (build() throws at the end).
-  return build(file, parsed, diag);
+  await readInterfaces(file, parsed, diag, new Set(), { file, line: 0, path: '' }, ledger);
+  // Every problem of every file is reported at once (assemble() throws at the end).
+  return build(file, parsed, diag, ledger);
 }
 
-async function readInterfaces(file: string, out: Parsed, diag: Diagnostics, seen: Set<string>, from: Place): Promise<void> {
+async function readInterfaces(file: string, out: Parsed, diag: Diagnostics, seen: Set<string>, from: Place, ledger: Ledger): Promise<void> {
   let text: string;
   let real: string;
   try {
@@ -90,6 +99,11 @@ async function readInterfaces(file: string, out: Parsed, diag: Diagnostics, seen
   }
   seen.add(real);
   out.files.push(file);
+  const cr = crOnlyProblem(text, file);
+  if (cr) {
+    diag.error(cr);
+    return;
+  }
 
   // Lines, with backslash continuations joined; a comment is a line starting with '#'.
   const raw = text.split(/\r?\n/);
@@ -98,21 +112,25 @@ async function readInterfaces(file: string, out: Parsed, diag: Diagnostics, seen
   for (let i = 0; i < raw.length; i++) {
     const lineNo = i + 1;
     let line = raw[i]!;
+    const first = i;
     while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + ' ' + raw[++i]!;
+    for (let c = first + 1; c <= i; c++) ledger.continuation(file, c + 1, lineNo);
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const [keyword = '', ...words] = trimmed.split(/\s+/);
     const place: Place = { file, line: lineNo, path: keyword };
+    ledger.see(place);
     switch (keyword) {
       case 'iface': {
         inMapping = false;
-        const [name, family, method] = words;
-        if (!name || !family || !method) {
-          diag.error({ ...place, message: `'${trimmed}' is not 'iface <name> <inet|inet6> <method>'` });
+        // ifupdown2 allows `iface bond0` alone: the family follows from the addresses.
+        const [name, family = '', method = ''] = words;
+        if (!name || (family !== '' && method === '')) {
+          diag.error({ ...place, message: `'${trimmed}' is not 'iface <name> <inet|inet6> <method>' (or ifupdown2's 'iface <name>')` });
           current = undefined;
           break;
         }
-        current = { name, family, method, place: { ...place, path: `iface ${name}` }, options: [] };
+        current = { name, family, method, place, options: [] };
         out.stanzas.push(current);
         break;
       }
@@ -122,28 +140,35 @@ async function readInterfaces(file: string, out: Parsed, diag: Diagnostics, seen
         inMapping = false;
         current = undefined;
         for (const name of words) if (!out.auto.has(name)) out.auto.set(name, place);
+        ledger.use(place);
         break;
       case 'mapping':
         inMapping = true;
         current = undefined;
-        diag.warn({ ...place, message: `mapping stanzas choose a logical interface at ifup time; bondd does not import them` });
+        diag.warn({ ...place, message: `mapping stanzas choose a logical interface at ifup time; bondd does not import them (write the interface the mapping picks as a plain stanza)` });
         break;
       case 'source':
       case 'source-directory':
         inMapping = false;
         current = undefined;
+        ledger.use(place);
         for (const pattern of words) {
           const path = isAbsolute(pattern) ? pattern : join(dirname(file), pattern);
-          for (const f of await expand(path, keyword === 'source-directory', diag, place)) await readInterfaces(f, out, diag, seen, place);
+          for (const f of await expand(path, keyword === 'source-directory', diag, place)) await readInterfaces(f, out, diag, seen, place, ledger);
         }
         break;
       default:
         if (keyword.startsWith('allow-') || keyword === 'no-auto-down' || keyword === 'no-scripts' || keyword === 'rename') {
           inMapping = false;
           current = undefined;
+          if (keyword.startsWith('allow-')) ledger.use(place);
+          else diag.warn({ ...place, message: `'${keyword}' is an ifupdown control line; bondd does not import it` });
         } else if (current) {
-          current.options.push({ key: keyword, value: words.join(' '), place });
-        } else if (!inMapping) {
+          // ifupdown hands options to its scripts as IF_<NAME>, '-' and '_' alike: bond_mode = bond-mode.
+          current.options.push({ key: keyword.replace(/_/g, '-'), value: words.join(' '), place });
+        } else if (inMapping) {
+          ledger.cover(place);
+        } else {
           diag.error({ ...place, message: `'${keyword}' outside an iface stanza (an option line must follow 'iface <name> ...')` });
         }
     }
@@ -173,43 +198,107 @@ function globRegExp(glob: string): RegExp {
   return new RegExp(`^(?!\\.)${re}$`);
 }
 
-interface BondParts {
+/** One device of a bond's stack with the stanzas that describe it. */
+interface Device {
   name: string;
   stanzas: Stanza[];
-  slaves: Array<{ name: string; place: Place; stanza?: Stanza }>;
+  /** The first stanza's place, or where the device is first named. */
+  place: Place;
 }
 
-function build(source: string, parsed: Parsed, diag: Diagnostics): ConfigResult {
+interface Stack {
+  bond: Device;
+  slaves: Array<{ name: string; place: Place; stanzas: Stanza[] }>;
+  vlans: Array<{ dev: Device; id: number | string; idPlace: Place }>;
+  /** Bridges by the name of their port (the bond or one of its VLANs). */
+  bridges: Map<string, Device>;
+}
+
+const opt = (s: Stanza, key: string) => s.options.find((o) => o.key === key);
+const optOf = (stanzas: Stanza[], key: string) => stanzas.map((s) => opt(s, key)).find((o) => o !== undefined);
+
+/** Options every layer reads (IP configuration); the rest of a stanza is role-specific. */
+const IP_KEYS = ['address', 'netmask', 'gateway', 'mtu', 'hwaddress', 'up', 'post-up', 'accept-ra', 'broadcast', 'description'];
+
+/** Options understood and not done by bondd, with what to do instead. */
+const NOT_DONE: Array<[RegExp, string]> = [
+  [/^dns-/, 'bondd does not configure DNS; keep it in resolvconf/systemd-resolved'],
+  [/^(pre-up)$/, 'hooks are not run by bondd; if the device needs it, run it from a unit ordered before bondd.service'],
+  [/^(down|pre-down|post-down)$/, 'down hooks are not run by bondd (it never takes the stack down on stop)'],
+  [/^metric$/, 'bondd adds the default route without a metric; add it as a route with a metric if several default routes compete'],
+  [/^(hostname|client|leasetime|leasehours|vendor)$/, 'the DHCP client bondd runs (dhcpcd) uses its defaults; tune it in /etc/dhcpcd.conf'],
+  [/^(autoconf|privext|dad-attempts|dad-interval|request-prefix|ll-attempts|ll-interval|preferred-lifetime|scope)$/, 'bondd leaves this IPv6 setting to the kernel defaults'],
+  [/^bridge-(maxwait|waitport|hello|maxage|ageing|gcint|bridgeprio|portprio|pathcost|mcsnoop|mcquerier|vlan-aware|vids|pvid|hashmax|hashel)$/, "bondd sets a bridge's STP and forward delay only (the kernel defaults apply to the rest); VLAN filtering bridges are not built"],
+  [/^(pointopoint|media|ethernet-autoneg|link-speed|link-duplex|link-autoneg)$/, 'bondd does not set this; use ethtool from a unit if the NIC needs it'],
+];
+
+function notDone(key: string): string | undefined {
+  return NOT_DONE.find(([re]) => re.test(key))?.[1];
+}
+
+function build(source: string, parsed: Parsed, diag: Diagnostics, ledger: Ledger): ImportResult {
+  // Stanzas by device; an alias stanza (iface bond0:1) belongs to its device.
   const byName = new Map<string, Stanza[]>();
-  for (const s of parsed.stanzas) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
-  const opt = (s: Stanza, key: string) => s.options.find((o) => o.key === key);
-
-  // Bonds: stanzas with bond-slaves/bond-mode (or the old `slaves`), and names given as bond-master.
-  const bonds = new Map<string, BondParts>();
-  const bondOf = (name: string): BondParts => {
-    let b = bonds.get(name);
-    if (!b) bonds.set(name, (b = { name, stanzas: byName.get(name) ?? [], slaves: [] }));
-    return b;
+  for (const s of parsed.stanzas) {
+    const dev = s.name.replace(/:[A-Za-z0-9_]+$/, '');
+    byName.set(dev, [...(byName.get(dev) ?? []), s]);
+  }
+  const device = (name: string, fallback: Place): Device => {
+    const stanzas = byName.get(name) ?? [];
+    return { name, stanzas, place: stanzas[0]?.place ?? fallback };
   };
-  for (const s of parsed.stanzas) {
-    // ifenslave examples repeat bond-mode on slave stanzas: with bond-master it marks a slave.
-    if (opt(s, 'bond-slaves') || opt(s, 'slaves') || (opt(s, 'bond-mode') && !opt(s, 'bond-master'))) bondOf(s.name);
-  }
-  const masterOf = new Map<string, Option>();
-  for (const s of parsed.stanzas) {
-    const m = opt(s, 'bond-master');
-    if (m && !masterOf.has(s.name)) masterOf.set(s.name, m);
-  }
-  for (const [, m] of masterOf) bondOf(m.value);
 
-  for (const b of bonds.values()) {
-    const problem = ifnameProblem(b.name);
-    // A bond known only from bond-master lines is placed at the first of them.
-    const first = b.stanzas[0]?.place ?? [...masterOf.values()].find((m) => m.value === b.name)!.place;
-    if (problem) diag.error({ ...first, message: problem });
-    if (b.stanzas.length === 0) diag.error({ ...first, message: `bond-master ${b.name}, but there is no 'iface ${b.name}' stanza; add one (iface ${b.name} inet manual at least)` });
+  const stacks = findBonds(byName, device, diag);
+  const bondNames = new Set(stacks.map((st) => st.bond.name));
+  findVlans(byName, stacks, device);
+  findBridges(byName, stacks, diag);
+
+  const drafts: DraftBond[] = [];
+  const inStack = new Set<string>();
+  for (const st of stacks) {
+    inStack.add(st.bond.name);
+    for (const s of st.slaves) inStack.add(s.name);
+    for (const v of st.vlans) inStack.add(v.dev.name);
+    for (const b of st.bridges.values()) inStack.add(b.name);
+    if (st.bond.stanzas.length === 0) continue; // reported in findBonds
+    drafts.push(draftBond(st, parsed, diag, ledger));
+  }
+  const defined: Array<{ name: string; place: Place; kind: string }> = [];
+  for (const [name, stanzas] of byName) {
+    if (inStack.has(name)) continue;
+    if (stanzas.every((s) => s.method === 'loopback')) {
+      // The loopback needs nothing from a network manager that bondd would have to take over.
+      for (const s of stanzas) ledger.use(s.place);
+      continue;
+    }
+    const kind = 'interface';
+    defined.push({ name, place: stanzas[0]!.place, kind });
+    for (const s of stanzas) for (const o of s.options) ledger.cover(o.place);
+    for (const s of stanzas.slice(1)) ledger.cover(s.place);
+  }
+  void bondNames;
+  return assemble({ source, sourceFiles: parsed.files, bonds: drafts, defined, tool: 'ifupdown', ledger }, diag);
+}
+
+function findBonds(byName: Map<string, Stanza[]>, device: (n: string, p: Place) => Device, diag: Diagnostics): Stack[] {
+  const stacks = new Map<string, Stack>();
+  const stackOf = (name: string, p: Place): Stack => {
+    let st = stacks.get(name);
+    if (!st) stacks.set(name, (st = { bond: device(name, p), slaves: [], vlans: [], bridges: new Map() }));
+    return st;
+  };
+  const masterOf = new Map<string, Option>();
+  for (const [name, stanzas] of byName) {
+    // ifenslave examples repeat bond-mode on slave stanzas: with bond-master it marks a slave.
+    if (stanzas.some((s) => opt(s, 'bond-slaves') || opt(s, 'slaves') || (opt(s, 'bond-mode') && !opt(s, 'bond-master')))) stackOf(name, stanzas[0]!.place);
+    const m = optOf(stanzas, 'bond-master');
+    if (m) masterOf.set(name, m);
+  }
+  for (const [, m] of masterOf) stackOf(m.value, m.place);
+  for (const st of stacks.values()) {
+    const b = st.bond;
+    if (b.stanzas.length === 0) diag.error({ ...b.place, message: `bond-master ${b.name}, but there is no 'iface ${b.name}' stanza; add one (iface ${b.name} inet manual at least)` });
     if (masterOf.has(b.name)) diag.error({ ...masterOf.get(b.name)!.place, message: `${b.name} is a bond and also names bond-master; nested bonds are not supported by bondd` });
-    // Slaves from bond-slaves, then from bond-master lines in file order.
     for (const s of b.stanzas) {
       const list = opt(s, 'bond-slaves') ?? opt(s, 'slaves');
       if (!list) continue;
@@ -221,281 +310,302 @@ function build(source: string, parsed: Parsed, diag: Diagnostics): ConfigResult 
           diag.error({ ...list.place, message: `'${n}': slave globs and ranges (ifupdown2 syntax) are not imported; list the interfaces by name` });
           continue;
         }
-        if (b.slaves.some((x) => x.name === n)) continue;
-        b.slaves.push({ name: n, place: list.place, stanza: byName.get(n)?.[0] });
+        if (!st.slaves.some((x) => x.name === n)) st.slaves.push({ name: n, place: list.place, stanzas: byName.get(n) ?? [] });
       }
     }
     for (const [slave, m] of masterOf) {
-      if (m.value === b.name && !b.slaves.some((x) => x.name === slave)) b.slaves.push({ name: slave, place: m.place, stanza: byName.get(slave)?.[0] });
+      if (m.value === b.name && !st.slaves.some((x) => x.name === slave)) st.slaves.push({ name: slave, place: m.place, stanzas: byName.get(slave) ?? [] });
     }
   }
-
-  const desired: DesiredBond[] = [];
-  const locators = new Map<DesiredBond, Locator>();
-  for (const b of bonds.values()) {
-    if (b.stanzas.length === 0) continue; // reported above
-    const built = buildBond(b, parsed, diag);
-    if (built) {
-      desired.push(built.bond);
-      locators.set(built.bond, built.at);
-    }
-  }
-  // A slave stanza that configures addresses would fight the bond for them.
-  for (const b of bonds.values()) {
-    for (const sl of b.slaves) {
-      for (const st of byName.get(sl.name) ?? []) {
-        if (st.method === 'static' || st.method === 'dhcp') {
-          diag.warn({ ...st.place, message: `${sl.name} is a slave of ${b.name} but its stanza is '${st.family} ${st.method}'; a slave carries no addresses (use 'inet manual'); its addresses are not imported` });
-        }
-      }
-    }
-  }
-  checkBondSet(desired, (b) => locators.get(b)!, diag);
-  diag.throwIfFailed();
-  const sourceFiles = parsed.files;
-  return { config: { bonds: desired, source, sourceFiles }, warnings: sortProblems(diag.warnings) };
+  return [...stacks.values()];
 }
 
-function buildBond(b: BondParts, parsed: Parsed, diag: Diagnostics): { bond: DesiredBond; at: Locator } | undefined {
-  const errorsBefore = diag.errors.length;
-  const knownNames = BOND_OPTIONS.map((o) => o.name);
-  const options = new Map<string, { value: OptionValue; text: string; place: Place }>();
-  let mode: { value: BondMode; place: Place } | undefined;
-  let primary: { value: string; place: Place } | undefined;
-  const slaveOptions = new Map<string, { options: Record<string, OptionValue>; places: Record<string, Place> }>();
+/** VLANs on a bond: `bond0.100`, or any name with `vlan-raw-device bond0` (id from vlan-id or the name). */
+function findVlans(byName: Map<string, Stanza[]>, stacks: Stack[], device: (n: string, p: Place) => Device): void {
+  for (const [name, stanzas] of byName) {
+    const raw = optOf(stanzas, 'vlan-raw-device');
+    const dotted = /^(.+)\.([0-9]+)$/.exec(name);
+    const lower = raw?.value ?? dotted?.[1];
+    const st = stacks.find((x) => x.bond.name === lower);
+    if (!st) continue;
+    const idOpt = optOf(stanzas, 'vlan-id');
+    const fromName = dotted?.[2] ?? /^vlan0*([0-9]+)$/.exec(name)?.[1];
+    const id = idOpt?.value ?? fromName ?? '';
+    st.vlans.push({ dev: device(name, stanzas[0]!.place), id, idPlace: idOpt?.place ?? stanzas[0]!.place });
+  }
+}
 
-  // Bond options: the bond's own stanzas first, then its slaves' stanzas (ifenslave applies those
-  // to the master too); a disagreement is an error naming both places.
-  const sources: Array<{ stanza: Stanza; slave?: string }> = [
-    ...b.stanzas.map((stanza) => ({ stanza })),
-    ...b.slaves.flatMap((s) => (s.stanza ? [{ stanza: s.stanza, slave: s.name }] : [])),
-  ];
-  const setSlaveOption = (slave: string, name: string, raw: string, place: Place): void => {
-    const slaveOpt = findSlaveOption(name)!;
-    const conv = convertOption(slaveOpt, raw);
-    if (!conv.ok) {
-      diag.error({ ...place, message: conv.error });
-      return;
-    }
-    const so = slaveOptions.get(slave) ?? { options: {}, places: {} };
-    so.options[slaveOpt.name] = conv.value;
-    so.places[slaveOpt.name] = place;
-    slaveOptions.set(slave, so);
-  };
-  for (const { stanza, slave } of sources) {
-    for (const o of stanza.options) {
-      if (!o.key.startsWith('bond-') || o.key in IFENSLAVE_ONLY) {
-        if (o.key in IFENSLAVE_ONLY && IFENSLAVE_ONLY[o.key]) diag.warn({ ...o.place, message: `${o.key} is ${IFENSLAVE_ONLY[o.key]}; ignored` });
+/** Bridges whose ports include the bond or one of its VLANs (bridge-ports, bridge_ports). */
+function findBridges(byName: Map<string, Stanza[]>, stacks: Stack[], diag: Diagnostics): void {
+  for (const [name, stanzas] of byName) {
+    const ports = optOf(stanzas, 'bridge-ports');
+    if (!ports) continue;
+    const words = ports.value.split(/\s+/).filter((w) => w && w !== 'none');
+    for (const st of stacks) {
+      const mine = words.filter((w) => w === st.bond.name || st.vlans.some((v) => v.dev.name === w));
+      if (mine.length === 0) continue;
+      if (mine.length > 1) {
+        diag.error({ ...ports.place, message: `${name} has ${mine.join(' and ')} as ports; bondd puts one layer of a bond's stack into a bridge` });
         continue;
       }
+      st.bridges.set(mine[0]!, { name, stanzas, place: stanzas[0]!.place });
+      for (const w of words) {
+        if (w !== mine[0]) diag.warn({ ...ports.place, message: `${w} is also a port of ${name}; bondd does not add it (it puts only ${mine[0]} into ${name}). Add it with the tool that manages ${w}` });
+      }
+    }
+  }
+}
+
+function draftBond(st: Stack, parsed: Parsed, diag: Diagnostics, ledger: Ledger): DraftBond {
+  const b = st.bond;
+  const d: DraftBond = { name: b.name, place: b.place, options: [], slaves: [], vlans: [], ...emptyIp() };
+  d.up = parsed.auto.has(b.name);
+  if (!d.up) diag.warn({ ...b.place, message: `${b.name} is not in an 'auto' line: ifupdown would not bring it up at boot, so bondd creates it and leaves it down (up: false)` });
+  for (const s of b.stanzas) ledger.use(s.place);
+  bondOptions(st, d, diag, ledger);
+  const bridgeOfBond = st.bridges.get(b.name);
+  layerOptions(b, d, 'bond', diag, ledger, (o) => {
+    if (o.key.startsWith('bond-') || o.key === 'slaves') return true;
+    if (o.key === 'hwaddress') {
+      const words = o.value.split(/\s+/);
+      d.mac = { value: words[0] === 'ether' ? words[1] ?? '' : words[0] ?? '', place: o.place };
+      return true;
+    }
+    return false;
+  });
+  if (bridgeOfBond) d.bridge = draftBridge(bridgeOfBond, diag, ledger);
+  for (const v of st.vlans) {
+    const vd: DraftVlan = { name: v.dev.name, place: v.dev.place, id: { value: v.id, place: v.idPlace }, ...emptyIp() };
+    for (const s of v.dev.stanzas) ledger.use(s.place);
+    layerOptions(v.dev, vd, 'vlan', diag, ledger, (o) => o.key === 'vlan-raw-device' || o.key === 'vlan-id');
+    const br = st.bridges.get(v.dev.name);
+    if (br) vd.bridge = draftBridge(br, diag, ledger);
+    d.vlans.push(vd);
+  }
+  return d;
+}
+
+function draftBridge(dev: Device, diag: Diagnostics, ledger: Ledger): DraftBridge {
+  const br: DraftBridge = { name: dev.name, place: dev.place, ...emptyIp() };
+  for (const s of dev.stanzas) ledger.use(s.place);
+  layerOptions(dev, br, 'bridge', diag, ledger, (o) => {
+    if (o.key === 'bridge-ports') return true;
+    if (o.key === 'bridge-stp') {
+      const on = parseBool(o.value);
+      if (on === undefined) diag.error({ ...o.place, message: `'${o.value}' is not on or off` });
+      else br.stp = { value: on, place: o.place };
+      return true;
+    }
+    if (o.key === 'bridge-fd') {
+      br.forwardDelay = { value: o.value, place: o.place };
+      return true;
+    }
+    return false;
+  });
+  return br;
+}
+
+/** Bond options from the bond's stanzas and what ifenslave takes from slave stanzas; the slaves. */
+function bondOptions(st: Stack, d: DraftBond, diag: Diagnostics, ledger: Ledger): void {
+  const b = st.bond;
+  const slaveOpts = new Map<string, DraftSlave>();
+  for (const s of st.slaves) {
+    const ds: DraftSlave = { name: s.name, options: [], place: s.place };
+    slaveOpts.set(s.name, ds);
+    d.slaves.push(ds);
+  }
+  const sources = [...b.stanzas.map((stanza) => ({ stanza, slave: undefined as string | undefined })), ...st.slaves.flatMap((s) => s.stanzas.map((stanza) => ({ stanza, slave: s.name })))];
+  for (const { stanza, slave } of sources) {
+    for (const o of stanza.options) {
+      if (o.key === 'bond-slaves' || o.key === 'slaves' || o.key === 'bond-master') {
+        ledger.use(o.place);
+        continue;
+      }
+      if (o.key === 'bond-give-a-chance') {
+        diag.warn({ ...o.place, message: `${o.place.path} is an ifenslave wait for the slaves to come up; bondd enslaves slaves whenever they appear. Not imported` });
+        continue;
+      }
+      if (!o.key.startsWith('bond-')) continue;
       const name = o.key.slice('bond-'.length).replace(/-/g, '_');
+      ledger.use(o.place);
       if (name === 'primary') {
         // ifenslave: the first listed interface that is a slave of the bond becomes primary.
         const words = o.value.split(/\s+/).filter(Boolean);
-        const pick = words.find((w) => b.slaves.some((x) => x.name === w)) ?? words[0] ?? '';
-        if (primary && primary.value !== pick) {
-          diag.error({ ...o.place, message: `${o.key} ${o.value} disagrees with ${primary.place.file}:${primary.place.line} (${primary.value})` });
-        } else if (pick && pick !== 'none') primary ??= { value: pick, place: o.place };
+        const pick = words.find((w) => st.slaves.some((x) => x.name === w)) ?? words[0] ?? '';
+        if (pick && pick !== 'none' && !d.primary) d.primary = { value: pick, place: o.place };
         continue;
       }
       if (name === 'queue_id') {
-        // ifenslave: `bond-queue-id eth0:1 eth1:2` (written to the bond's queue_id file); a bare
-        // number on a slave stanza is read as that slave's queue id.
+        // ifenslave: `bond-queue-id eth0:1 eth1:2`; a bare number on a slave stanza is that slave's.
         for (const word of o.value.split(/\s+/).filter(Boolean)) {
           const m = /^([^:]+):(.*)$/.exec(word);
-          if (!m && slave) setSlaveOption(slave, 'queue_id', word, o.place);
-          else if (!m) diag.error({ ...o.place, message: `'${word}' is not <slave>:<queue id> (bond-queue-id eth0:1 eth1:2)` });
-          else if (!b.slaves.some((x) => x.name === m[1])) diag.error({ ...o.place, message: `${m[1]} is not a slave of ${b.name}` });
-          else setSlaveOption(m[1]!, 'queue_id', m[2]!, o.place);
+          const target = m ? slaveOpts.get(m[1]!) : slave ? slaveOpts.get(slave) : undefined;
+          if (!m && !slave) diag.error({ ...o.place, message: `'${word}' is not <slave>:<queue id> (bond-queue-id eth0:1 eth1:2)` });
+          else if (!target) diag.error({ ...o.place, message: `${m![1]} is not a slave of ${b.name}` });
+          else target.options.push({ value: { name: 'queue_id', raw: m ? m[2]! : word }, place: o.place });
         }
         continue;
       }
       const slaveOpt = findSlaveOption(name);
       if (slaveOpt && slave) {
-        setSlaveOption(slave, slaveOpt.name, o.value, o.place);
+        slaveOpts.get(slave)!.options.push({ value: { name: slaveOpt.name, raw: o.value }, place: o.place });
         continue;
       }
       if (slaveOpt) {
-        diag.error({ ...o.place, message: `${slaveOpt.name} is a per-slave option; put ${o.key} in the slave's stanza` });
+        diag.error({ ...o.place, message: `${slaveOpt.name} is a per-slave option; put ${o.place.path} in the slave's stanza` });
         continue;
       }
       if (slave) {
-        diag.warn({ ...o.place, message: `${o.key} on the slave stanza ${slave} is ignored, as ifenslave ignores it (ifup configures ${b.name} from its own stanza); put it in 'iface ${b.name}'` });
+        diag.warn({ ...o.place, message: `${o.place.path} on the slave stanza ${slave} is ignored, as ifenslave ignores it (ifup configures ${b.name} from its own stanza); put it in 'iface ${b.name}'` });
         continue;
       }
-      const found = lookupBondOption(name, knownNames);
-      if (!found.ok) {
-        diag.error({ ...o.place, message: found.error });
+      const option = findOption(name);
+      if (name === 'mode') {
+        d.mode = { value: o.value, place: o.place };
         continue;
       }
-      const option = found.value;
-      // ifenslave takes address lists space-separated, as several words.
-      const raw = isListOption(option) ? o.value.split(/[\s,]+/).filter(Boolean).map((a) => a.replace(/^\+/, '')) : o.value;
-      const conv = convertOption(option, raw);
-      if (!conv.ok) {
-        diag.error({ ...o.place, message: conv.error });
-        continue;
-      }
-      if (option.name === 'mode') {
-        if (mode && mode.value !== conv.value) {
-          diag.error({ ...o.place, message: `${o.key} ${o.value} disagrees with ${mode.place.file}:${mode.place.line} (${mode.value})` });
-          continue;
-        }
-        mode ??= { value: conv.value as BondMode, place: o.place };
-        continue;
-      }
-      const prev = options.get(option.name);
-      if (prev && JSON.stringify(prev.value) !== JSON.stringify(conv.value)) {
-        diag.error({ ...o.place, message: `${o.key} ${o.value} disagrees with ${prev.place.file}:${prev.place.line} (${prev.text})` });
-        continue;
-      }
-      if (!prev) options.set(option.name, { value: conv.value, text: o.value, place: o.place });
+      // ifenslave takes address lists space-separated, as several words; ifupdown2 writes yes/no.
+      let raw: string | string[] = o.value;
+      if (option && isListOption(option)) raw = o.value.split(/[\s,]+/).filter(Boolean).map((a) => a.replace(/^\+/, ''));
+      else if (option && option.kind !== 'ifname' && parseBool(o.value) !== undefined && !/^[0-9]+$/.test(o.value) && !option.values?.some((v) => v.name === o.value)) raw = parseBool(o.value) ? '1' : '0';
+      d.options.push({ value: { name, raw }, place: o.place });
     }
   }
+  // Whatever else a slave stanza says.
+  for (const s of st.slaves) {
+    for (const stanza of s.stanzas) {
+      ledger.use(stanza.place);
+      if (stanza.method === 'static' || stanza.method === 'dhcp') {
+        diag.warn({ ...stanza.place, message: `${s.name} is a slave of ${b.name} but its stanza is '${stanza.family} ${stanza.method}'; a slave carries no addresses (use 'inet manual'); its addresses are not imported` });
+      }
+      for (const o of stanza.options) {
+        if (o.key.startsWith('bond-') || o.key === 'slaves') continue;
+        if (o.key === 'mtu' && optOf(b.stanzas, 'mtu')?.value === o.value) ledger.use(o.place); // the bond gives it that MTU anyway
+        else if (o.key === 'mtu') diag.warn({ ...o.place, message: `mtu ${o.value} on the slave ${s.name} is not imported: bondd sets the bond's MTU, which the kernel gives every slave when it is enslaved. Set mtu on ${b.name} if the slaves need ${o.value}` });
+        else if (o.key === 'hwaddress') diag.warn({ ...o.place, message: `hwaddress on the slave ${s.name} is not imported: a slave takes the bond's MAC (set hwaddress on ${b.name})` });
+        else if (['address', 'netmask', 'gateway', 'broadcast'].includes(o.key)) ledger.cover(o.place);
+        else if (o.key === 'description') ledger.use(o.place);
+        else diag.warn({ ...o.place, message: `${o.place.path} on the slave ${s.name} is not imported: ${notDone(o.key) ?? `a slave of ${b.name} is configured by the bond`}` });
+      }
+    }
+  }
+}
 
-  // Addresses, gateways, MTU, MAC, routes from the bond's own stanzas.
-  const addresses: string[] = [];
-  const addrPlaces: Place[] = [];
-  const gateway: DesiredBond['gateway'] = {};
-  const gwPlaces: Record<string, Place> = {};
-  const routes: ImportedRoute[] = [];
-  let mtu: number | undefined;
-  let mac: string = DEFAULT_MAC_POLICY;
-  for (const s of b.stanzas) {
-    const family = s.family === 'inet' ? 4 : s.family === 'inet6' ? 6 : undefined;
+/**
+ * Methods and IP options of one layer's stanzas into `d`; `own` takes the role's own options
+ * (bond-*, vlan-*, bridge-*) and returns whether it used them.
+ */
+function layerOptions(dev: Device, d: DraftIp, role: string, diag: Diagnostics, ledger: Ledger, own: (o: Option) => boolean): void {
+  for (const s of dev.stanzas) {
+    const family = s.family === 'inet' ? 4 : s.family === 'inet6' ? 6 : s.family === '' ? 0 : undefined;
     if (family === undefined) {
       diag.warn({ ...s.place, message: `address family '${s.family}' is not imported (inet and inet6 are)` });
+      for (const o of s.options) ledger.cover(o.place);
       continue;
     }
-    if (s.method === 'dhcp' || (family === 4 && !['static', 'manual'].includes(s.method))) {
-      if (s.method === 'dhcp' || s.method === 'bootp') {
-        diag.error({ ...s.place, message: `'${s.family} ${s.method}' is not supported: bondd configures static addresses only. Use '${s.family} static' with address, or '${s.family} manual' and leave the addresses to a DHCP client` });
+    method(s, family, d, diag);
+    const netmask = opt(s, 'netmask');
+    for (const o of s.options) {
+      if (own(o)) {
+        ledger.use(o.place);
         continue;
       }
-      diag.error({ ...s.place, message: `method '${s.method}' is not imported (valid: static, manual)` });
-      continue;
-    }
-    if (family === 6 && !['static', 'manual'].includes(s.method)) {
-      diag.warn({ ...s.place, message: `'inet6 ${s.method}': autoconfiguration is left to the kernel; nothing to import` });
-      continue;
-    }
-    const netmask = s.options.find((o) => o.key === 'netmask');
-    for (const o of s.options) {
-      if (o.key.startsWith('bond-') || o.key === 'slaves' || o.key === 'netmask' || QUIET.test(o.key)) continue;
-      if (o.key === 'address') {
-        if (s.method !== 'static') {
-          diag.warn({ ...o.place, message: `address in a '${s.family} ${s.method}' stanza is not used by ifupdown; not imported` });
-          continue;
+      if (!IP_KEYS.includes(o.key)) {
+        const why = notDone(o.key);
+        if (why) diag.warn({ ...o.place, message: `${o.place.path} on ${dev.name} is not imported: ${why}` });
+        else {
+          const known = [...IP_KEYS, 'bond-slaves', 'bond-mode', 'bridge-ports', 'bridge-stp', 'bridge-fd', 'vlan-raw-device', 'dns-nameservers', 'pre-up', 'post-down'];
+          diag.warn({ ...o.place, message: `${o.place.path} on ${dev.name} is not imported (bondd does not know this ${role} option${suggestion(o.key, known) || '; ifupdown passes it to its scripts only'})` });
         }
-        let text = o.value;
+        continue;
+      }
+      ipOption(o, s, family, netmask, d, dev.name, diag, ledger);
+    }
+  }
+}
+
+/** The stanza's method: static/manual, dhcp, inet6 auto; ifupdown's accept_ra defaults for inet6. */
+function method(s: Stanza, family: number, d: DraftIp, diag: Diagnostics): void {
+  const m = s.method;
+  if (family === 0 || m === 'static' || m === 'manual') {
+    // ifupdown's inet6 static and manual methods write accept_ra 0 unless told otherwise.
+    if (family === 6 && !opt(s, 'accept-ra')) d.acceptRa = { value: false, place: s.place };
+    return;
+  }
+  if (m === 'dhcp' && family === 4) d.dhcp4 = { value: true, place: s.place };
+  else if (m === 'dhcp' && family === 6) {
+    d.dhcp6 = { value: true, place: s.place };
+    d.acceptRa = { value: true, place: s.place };
+  } else if (m === 'auto' && family === 6) d.acceptRa = { value: true, place: s.place };
+  else diag.error({ ...s.place, message: `method '${s.family} ${m}' is not imported (valid: static, manual, dhcp; inet6 auto)` });
+}
+
+function ipOption(o: Option, s: Stanza, family: number, netmask: Option | undefined, d: DraftIp, dev: string, diag: Diagnostics, ledger: Ledger): void {
+  const isStatic = s.method === 'static' || family === 0;
+  switch (o.key) {
+    case 'address':
+      if (!isStatic) {
+        diag.warn({ ...o.place, message: `address in a '${s.family} ${s.method}' stanza is not used by ifupdown; not imported` });
+        return;
+      }
+      for (let text of o.value.split(/\s+/).filter(Boolean)) {
         if (!text.includes('/') && netmask) {
-          const p = family === 4 ? netmaskToPrefix(netmask.value) ?? (/^[0-9]{1,2}$/.test(netmask.value) ? Number(netmask.value) : undefined) : /^[0-9]{1,3}$/.test(netmask.value) ? Number(netmask.value) : undefined;
-          if (p === undefined || p > (family === 4 ? 32 : 128)) {
-            diag.error({ ...netmask.place, message: `'${netmask.value}' is not a ${family === 4 ? 'netmask (255.255.255.0 or 24)' : 'prefix length (0..128)'}` });
-            continue;
+          const fam = family || (text.includes(':') ? 6 : 4);
+          const p = fam === 4 ? netmaskToPrefix(netmask.value) ?? (/^[0-9]{1,2}$/.test(netmask.value) ? Number(netmask.value) : undefined) : /^[0-9]{1,3}$/.test(netmask.value) ? Number(netmask.value) : undefined;
+          if (p === undefined || p > (fam === 4 ? 32 : 128)) {
+            diag.error({ ...netmask.place, message: `'${netmask.value}' is not a ${fam === 4 ? 'netmask (255.255.255.0 or 24)' : 'prefix length (0..128)'}` });
+            return;
           }
           text = `${text}/${p}`;
         }
-        const c = parseCidr(text, family === 6 ? { 6: 64 } : undefined);
+        const c = parseCidr(text, family === 6 || text.includes(':') ? { 6: 64 } : undefined);
         if (typeof c === 'string') {
           diag.error({ ...o.place, message: `${c}${family === 4 ? '; give the prefix (address 192.0.2.10/24) or a netmask line' : ''}` });
-          continue;
+          return;
         }
-        if (c.family !== family) {
+        if (family !== 0 && c.family !== family) {
           diag.error({ ...o.place, message: `${o.value} is IPv${c.family} in an ${s.family} stanza` });
-          continue;
+          return;
         }
-        const w = hostAddressWarning(c);
-        if (w) diag.warn({ ...o.place, message: w });
-        if (!addresses.includes(c.text)) {
-          addresses.push(c.text);
-          addrPlaces.push(o.place);
-        }
-      } else if (o.key === 'gateway') {
-        const ip = parseIp(o.value);
-        const fam = family === 4 ? 'v4' : 'v6';
-        if (!ip || ip.family !== family) diag.error({ ...o.place, message: `'${o.value}' is not an IPv${family} address` });
-        else if (gateway[fam] !== undefined) diag.error({ ...o.place, message: `a second IPv${family} gateway; a bond has one default gateway per family (add others as routes)` });
-        else {
-          gateway[fam] = formatIp(ip.family, ip.addr);
-          gwPlaces[fam] = o.place;
-        }
-      } else if (o.key === 'mtu') {
-        const n = Number(o.value);
-        if (!/^[0-9]+$/.test(o.value) || n < MTU_MIN || n > MTU_MAX) diag.error({ ...o.place, message: `'${o.value}' is not a valid MTU (valid: ${MTU_MIN}..${MTU_MAX})` });
-        else mtu = n;
-      } else if (o.key === 'hwaddress') {
-        const words = o.value.split(/\s+/);
-        const value = words[0] === 'ether' ? words[1] ?? '' : words[0] ?? '';
-        const m = normaliseMac(value);
-        const problem = m === undefined ? 'is not a MAC address (six hex octets such as 52:54:00:12:34:56)' : macProblem(m);
-        if (problem || m === undefined) diag.error({ ...o.place, message: `'${o.value}' ${problem}` });
-        else mac = m;
-      } else if (o.key === 'up' || o.key === 'post-up') {
-        const route = hookRoute(o, b.name, diag);
-        if (route) routes.push(route);
-        else if (route === undefined) diag.warn({ ...o.place, message: `hook '${o.key} ${o.value}' is not imported (only 'ip route add' through ${b.name} is)` });
-      } else if (o.key === 'pre-up') {
-        diag.warn({ ...o.place, message: `hook 'pre-up ${o.value}' is not run by bondd; if ${b.name} needs it, run it from a unit ordered before bondd.service` });
-      } else {
-        diag.warn({ ...o.place, message: `${o.key} is not imported` });
+        d.addresses.push({ value: c.text, place: o.place });
       }
+      ledger.use(o.place);
+      return;
+    case 'netmask':
+    case 'broadcast':
+    case 'description':
+      ledger.use(o.place); // netmask is read with address; ifupdown computes the broadcast itself
+      return;
+    case 'gateway':
+      d.gateways.push({ value: o.value, place: o.place });
+      ledger.use(o.place);
+      return;
+    case 'mtu':
+      d.mtu = { value: o.value, place: o.place };
+      ledger.use(o.place);
+      return;
+    case 'accept-ra': {
+      const n = o.value.trim();
+      if (!['0', '1', '2'].includes(n)) diag.error({ ...o.place, message: `'${o.value}' is not 0, 1 or 2` });
+      else {
+        if (n === '2') diag.warn({ ...o.place, message: `accept_ra 2 (accept even when forwarding) is imported as on; bondd writes 1, which is the same unless ${dev} forwards` });
+        d.acceptRa = { value: n !== '0', place: o.place };
+        ledger.use(o.place);
+      }
+      return;
+    }
+    case 'hwaddress':
+      diag.warn({ ...o.place, message: `hwaddress on ${dev} is not imported: bondd sets the MAC of the bond only (a VLAN or bridge takes the bond's)` });
+      return;
+    default: {
+      // up / post-up
+      const route = hookRoute(o, dev, diag);
+      if (route) {
+        d.routes.push({ value: { to: route.route.to, ...(route.route.via ? { via: route.route.via } : {}), ...(route.route.metric !== undefined ? { metric: route.route.metric } : {}) }, place: o.place });
+        ledger.use(o.place);
+      } else if (route === undefined) diag.warn({ ...o.place, message: `hook '${o.place.path} ${o.value}' is not imported (only 'ip route add' through ${dev} is); run it from a unit after bondd.service if it is still needed` });
     }
   }
-
-  const autoPlace = parsed.auto.get(b.name);
-  const up = autoPlace !== undefined;
-  if (!up && b.stanzas[0]) diag.warn({ ...b.stanzas[0].place, message: `${b.name} is not in an 'auto' line: ifupdown would not bring it up at boot, so bondd creates it and leaves it down (up: false)` });
-
-  const slaves: SlaveSpec[] = [];
-  for (const s of b.slaves) {
-    const bad = ifnameProblem(s.name);
-    if (bad) {
-      diag.error({ ...s.place, message: bad });
-      continue;
-    }
-    slaves.push({ name: s.name, options: slaveOptions.get(s.name)?.options ?? {}, origin: { file: s.place.file, line: s.place.line } });
-  }
-  if (slaves.length === 0) diag.warn({ ...(b.stanzas[0]?.place ?? { file: '', line: 0, path: '' }), message: `${b.name} has no slaves; it will come up without carrier` });
-  if (diag.errors.length > errorsBefore) return undefined;
-
-  const first = b.stanzas[0]!.place;
-  const bond: DesiredBond = {
-    name: b.name,
-    mode: mode?.value ?? 'balance-rr',
-    options: Object.fromEntries([...options].map(([k, v]) => [k, v.value])),
-    slaves,
-    ...(primary ? { primary: primary.value } : {}),
-    addresses,
-    ...(gateway.v4 || gateway.v6 ? { gateway } : {}),
-    routes: routes.map((r) => r.route),
-    ...(mtu !== undefined ? { mtu } : {}),
-    macAddress: mac,
-    backend: DEFAULT_BACKEND,
-    drift: DEFAULT_DRIFT,
-    up,
-    origin: { file: first.file, line: first.line },
-  };
-  const at: Locator = (ref) => {
-    if (ref === 'mode') return mode?.place ?? first;
-    if (ref === 'primary') return primary?.place ?? first;
-    let m = /^options\.(.+)$/.exec(ref);
-    if (m) return options.get(m[1]!)?.place ?? first;
-    if (ref === 'gateway.v4' || ref === 'gateway.v6') return gwPlaces[ref.slice(-2)] ?? first;
-    m = /^addresses\[(\d+)\]$/.exec(ref);
-    if (m) return addrPlaces[Number(m[1])] ?? first;
-    m = /^routes\[(\d+)\]/.exec(ref);
-    if (m) return routes[Number(m[1])]?.place ?? first;
-    m = /^slaves\[(\d+)\](?:\.(.+))?$/.exec(ref);
-    if (m) {
-      const s = b.slaves[Number(m[1])];
-      const optPlace = m[2] && s ? slaveOptions.get(s.name)?.places[m[2]] : undefined;
-      return optPlace ?? s?.place ?? first;
-    }
-    return first;
-  };
-  checkBond(bond, at, diag);
-  return { bond, at };
 }
 
 /**
@@ -503,8 +613,10 @@ function buildBond(b: BondParts, parsed: Parsed, diag: Diagnostics): { bond: Des
  * [metric N]`. Returns null when the hook is a route but one bondd cannot take (an error says
  * why), undefined when it is no route at all.
  */
-function hookRoute(o: Option, bond: string, diag: Diagnostics): ImportedRoute | null | undefined {
-  const words = o.value.split(/\s+/);
+function hookRoute(o: Option, dev: string, diag: Diagnostics): ReturnType<typeof ipRouteLine> | null {
+  // `|| true` and output redirections only keep ifup quiet when the route already exists.
+  const text = o.value.replace(/(\s*(\|\|\s*(true|:|\/bin\/true)|[12]?>\s*\/dev\/null|2>&1))+\s*$/, '');
+  const words = text.split(/\s+/);
   if (words[0] === '/sbin/ip' || words[0] === '/usr/sbin/ip' || words[0] === '/bin/ip') words[0] = 'ip';
   if (words[0] !== 'ip') return undefined;
   const args = words.slice(1);
@@ -514,5 +626,5 @@ function hookRoute(o: Option, bond: string, diag: Diagnostics): ImportedRoute | 
   if (args[1] !== 'add' && args[1] !== 'replace' && args[1] !== 'a') return undefined;
   const rest = args.slice(2);
   family ??= rest[0]?.includes(':') || rest.some((w, i) => rest[i - 1] === 'via' && w.includes(':')) ? 6 : 4;
-  return ipRouteLine(rest.join(' '), o.place, family, bond, diag) ?? null;
+  return ipRouteLine(rest.join(' '), o.place, family, dev, diag) ?? null;
 }

@@ -1,8 +1,10 @@
 /**
  * One entry point for the daemon and the CLI: bondd.yaml by default, or classic configuration
- * (import/migration path): an ifcfg directory, or a Debian interfaces file. All give the same
+ * (import/migration path): an ifcfg directory, a Debian interfaces file, netplan, NetworkManager
+ * keyfiles or systemd-networkd files. All give the same
  * ConfigResult or throw ConfigError.
  */
+import { importFormat } from './from-host.js';
 import { importIfcfg } from './ifcfg.js';
 import { importInterfaces } from './interfaces.js';
 import { defaultModprobeFiles } from './modprobe.js';
@@ -28,9 +30,15 @@ export type LoadOptions =
   | {
       /** Debian ifupdown file with bond-* options, e.g. /etc/network/interfaces. */
       interfacesFile: string;
+    }
+  | {
+      /** netplan YAML, NetworkManager keyfiles or systemd-networkd files: a file or a directory. */
+      format: 'netplan' | 'nm' | 'networkd';
+      path: string;
     };
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<ConfigResult> {
+  if ('format' in opts) return importFormat(opts.format, opts.path);
   if ('interfacesFile' in opts) return importInterfaces(opts.interfacesFile);
   if ('ifcfgDir' in opts) {
     const modprobeFiles = opts.modprobeFiles ?? (await defaultModprobeFiles());

@@ -8,7 +8,7 @@
  *   install bonding ... / remove bonding  ignored (noted)
  *
  * The kernel copies module parameters into every bond it creates (bond_setup copies
- * bonding_defaults, kernel-bonding.md §1.4), so module-wide options act as defaults for bonds
+ * bonding_defaults, docs/kernel-notes.md §1.3), so module-wide options act as defaults for bonds
  * that do not set the option themselves. This module only tokenises and records positions; the
  * ifcfg importer decides what each option means for which bond.
  */
@@ -33,10 +33,12 @@ export interface ModprobeConfig {
   moduleOptions: ModprobeOption[];
   /** Files read. */
   files: string[];
+  /** Lines that concern other modules (blacklist, softdep, options of other drivers, ...), for the accounting. */
+  otherLines: Array<{ file: string; line: number; text: string }>;
 }
 
 export function emptyModprobeConfig(): ModprobeConfig {
-  return { aliases: new Map(), instanceOptions: new Map(), moduleOptions: [], files: [] };
+  return { aliases: new Map(), instanceOptions: new Map(), moduleOptions: [], files: [], otherLines: [] };
 }
 
 /** The files modprobe itself would read for bonding, that exist on this system, in modprobe's order. */
@@ -132,6 +134,8 @@ export function parseModprobe(text: string, file: string, diag: Diagnostics, int
       continue;
     }
     const [cmd, mod, ...rest] = toks;
+    const bondRelated = mod === 'bonding' || rest[0] === 'bonding' || (mod !== undefined && (into.aliases.has(mod) || /^bond/.test(mod)));
+    if (!bondRelated) into.otherLines.push({ file, line, text: trimmed });
     switch (cmd) {
       case 'alias':
         if (rest[0] === 'bonding' && mod !== undefined) into.aliases.set(mod, { file, line });

@@ -137,12 +137,19 @@ function renderBridge(br: BridgeSpec): YAMLMap {
 function renderSlave(s: SlaveSpec, b: DesiredBond): Node {
   const names = Object.keys(s.options).sort();
   let node: Node;
-  if (s.name !== undefined && s.permMac === undefined && names.length === 0) {
+  if (s.name !== undefined && s.permMac === undefined && s.match === undefined && names.length === 0) {
     node = new Scalar(s.name);
   } else {
     const sm = new YAMLMap();
     sm.flow = true;
     if (s.name !== undefined) put(sm, 'name', new Scalar(s.name));
+    if (s.match !== undefined) {
+      const mm = new YAMLMap();
+      mm.flow = true;
+      if (s.match.name !== undefined) put(mm, 'name', str(s.match.name));
+      if (s.match.driver !== undefined) put(mm, 'driver', str(s.match.driver));
+      put(sm, 'match', mm);
+    }
     if (s.permMac !== undefined) put(sm, 'mac', str(s.permMac));
     for (const n of names) put(sm, n, valueNode(s.options[n]!));
     node = sm;

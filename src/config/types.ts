@@ -37,7 +37,7 @@ export const DRIFT_POLICIES: readonly DriftPolicy[] = ['observe', 'alert', 'enfo
 /**
  * Bond MAC address policy:
  * - an explicit unicast address (`52:54:00:12:34:56`): set on the bond before the first enslave,
- *   so the kernel programs it into every slave (kernel-bonding.md §4.6);
+ *   so the kernel programs it into every slave (docs/kernel-notes.md §3);
  * - `first-slave` (the default): the bond takes the permanent MAC of the first slave *in
  *   configuration order* that is present. The kernel alone would take the MAC of whichever slave
  *   happened to be enslaved first, which depends on boot-time ordering; bondd enslaves in config
@@ -68,7 +68,7 @@ export interface SlaveSpec {
   permMac?: string;
   /**
    * Per-slave options by canonical name: queue_id, prio, actor_port_prio. Applied with a separate
-   * RTM_NEWLINK on the slave after it is enslaved (kernel-bonding.md §2).
+   * RTM_NEWLINK on the slave after it is enslaved (docs/kernel-notes.md §2).
    */
   options: Record<string, OptionValue>;
   /** Where the slave was declared (YAML list item, or the slave's ifcfg file). Not compared. */
@@ -87,6 +87,12 @@ export interface RouteSpec {
   via?: string;
   /** Route metric (priority), 0..4294967295. */
   metric?: number;
+  /**
+   * Replace a route to the same destination and metric that is already there (NLM_F_REPLACE),
+   * e.g. the default route DHCP put on eth0. Off by default: bondd then refuses with an error
+   * instead of taking over a route it did not make.
+   */
+  replace?: boolean;
 }
 
 /**

@@ -15,7 +15,7 @@ import { booleanOf, describe, type Refs, type Walker } from './yaml-walker.js';
 
 /** Keys of the IP configuration, valid on every layer. */
 export const IP_KEYS = ['addresses', 'gateway', 'routes', 'dhcp', 'accept_ra'] as const;
-const ROUTE_KEYS = ['to', 'via', 'metric'];
+const ROUTE_KEYS = ['to', 'via', 'metric', 'replace'];
 
 /** IP configuration being collected for one layer. */
 export interface IpAcc {
@@ -159,6 +159,7 @@ function parseRoute(w: Walker, node: Node | null, path: string, ref: string, ref
   let via: ReturnType<typeof parseIp>;
   let viaNode: Node | null = null;
   let metric: number | undefined;
+  let replace = false;
   let ok = true;
   let sawTo = false;
   let defaultRoute = false;
@@ -194,6 +195,12 @@ function parseRoute(w: Walker, node: Node | null, path: string, ref: string, ref
       via = s === undefined ? undefined : parseIp(s);
       if (s !== undefined && !via) w.error(value, p, `${JSON.stringify(s)} is not an IPv4 or IPv6 address`);
       if (!via) ok = false;
+    } else if (key === 'replace') {
+      if (isScalar(value) && typeof value.value === 'boolean') replace = value.value;
+      else {
+        w.error(value, p, `${describe(value)} is not true or false`);
+        ok = false;
+      }
     } else if (key === 'metric') {
       if (isScalar(value) && typeof value.value === 'number' && Number.isInteger(value.value) && value.value >= 0 && value.value <= 0xffffffff) metric = value.value;
       else {
@@ -221,5 +228,5 @@ function parseRoute(w: Walker, node: Node | null, path: string, ref: string, ref
   if (toNode) refs.set(`${ref}.to`, toNode, `${path}.to`);
   if (viaNode) refs.set(`${ref}.via`, viaNode, `${path}.via`);
   refs.set(ref, node, path);
-  return { to: to!.text, ...(via ? { via: via.text } : {}), ...(metric !== undefined ? { metric } : {}) };
+  return { to: to!.text, ...(via ? { via: via.text } : {}), ...(metric !== undefined ? { metric } : {}), ...(replace ? { replace } : {}) };
 }

@@ -8,7 +8,7 @@ import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAM
 import { BOND_OPTIONS, findOption, findSlaveOption, SLAVE_OPTIONS, MODES } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { macProblem, normaliseMac } from './addr.js';
-import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, type Place, suggest } from './check.js';
+import { checkBond, checkBondSet, convertOption, ifnameProblem, type Locator, lookupBondOption, suggest } from './check.js';
 import { type ConfigResult, Diagnostics, sortProblems } from './errors.js';
 import { IP_KEYS, ipFields, newIpAcc, parseIpKey } from './yaml-layer.js';
 import { type BadAddressLayers, parseBridge, parseVlans } from './yaml-stack.js';
@@ -36,7 +36,7 @@ export const CONFIG_VERSION = 1;
 
 export const TOP_KEYS = ['version', 'bonds'] as const;
 export const BOND_KEYS = ['mode', 'options', 'slaves', 'primary', ...IP_KEYS, 'mtu', 'mac', 'backend', 'drift', 'up', 'vlans', 'bridge'] as const;
-const SLAVE_KEYS = ['name', 'mac'];
+const SLAVE_KEYS = ['name', 'mac', 'match'];
 
 /** Reads and parses a bondd.yaml file. */
 export async function loadYamlConfig(file: string = DEFAULT_CONFIG_FILE): Promise<ConfigResult> {
@@ -418,6 +418,25 @@ function parseSlave(w: Walker, node: Node | null, path: string, ref: string, ref
         spec.permMac = mac;
         refs.set(`${ref}.mac`, value, p);
       }
+    } else if (key === 'match') {
+      // Hardware match, resolved when applying: {name: glob, driver: glob}.
+      if (!isMap(value)) {
+        w.error(value, p, 'match is a map {name: "eth*", driver: ixgbe}');
+        ok = false;
+        continue;
+      }
+      const m: { name?: string; driver?: string } = {};
+      for (const me of w.entries(value, p, ['name', 'driver'])) {
+        const text = w.string(me.value, `${p}.${me.key}`, 'a name or glob');
+        if (text === undefined || text === '' || text.includes('/')) {
+          if (text !== undefined) w.error(me.value, `${p}.${me.key}`, `${JSON.stringify(text)} is not a name or glob`);
+          ok = false;
+        } else m[me.key as 'name' | 'driver'] = text;
+      }
+      if (m.name === undefined && m.driver === undefined) {
+        w.error(value, p, 'match needs name or driver');
+        ok = false;
+      } else spec.match = m;
     } else {
       const opt = findSlaveOption(key);
       if (!opt) {
@@ -443,13 +462,14 @@ function parseSlave(w: Walker, node: Node | null, path: string, ref: string, ref
     }
   }
   if (!ok) return undefined;
-  if (spec.name === undefined && spec.permMac === undefined) {
-    w.error(node, path, 'a slave needs a name or a mac (its permanent MAC address)');
+  if (spec.name === undefined && spec.permMac === undefined && spec.match === undefined) {
+    w.error(node, path, 'a slave needs a name, a mac (its permanent MAC address) or a match (name glob, driver)');
     return undefined;
   }
   // Same key order as the other constructors (name, permMac, options, origin).
   return {
     ...(spec.name !== undefined ? { name: spec.name } : {}),
+    ...(spec.match !== undefined ? { match: spec.match } : {}),
     ...(spec.permMac !== undefined ? { permMac: spec.permMac } : {}),
     options: spec.options,
     ...(spec.origin ? { origin: spec.origin } : {}),

@@ -23,6 +23,22 @@ export class DaemonUnavailable extends Error {
   }
 }
 
+/**
+ * bondd runs, but this user may not connect: the control socket is root:bondd 0660, so connect()
+ * fails with EACCES (or EPERM under an LSM) for anyone else.
+ */
+export class DaemonPermissionDenied extends Error {
+  constructor(readonly path: string, cause: unknown) {
+    super(`permission denied: you need to be root or in group bondd to talk to bondd (${path}: ${(cause as Error).message})`, { cause });
+    this.name = 'DaemonPermissionDenied';
+  }
+}
+
+/** The error for a failed connect: permission problems are not "not running". */
+function connectError(path: string, error: NodeJS.ErrnoException): Error {
+  return error.code === 'EACCES' || error.code === 'EPERM' ? new DaemonPermissionDenied(path, error) : new DaemonUnavailable(path, error);
+}
+
 export interface CallOptions {
   path?: string;
   timeoutMs?: number;
@@ -52,7 +68,7 @@ export function callDaemon<T = unknown>(method: string, params: Record<string, u
       connected = true;
       socket.write(JSON.stringify({ id: 1, method, params }) + '\n');
     });
-    socket.on('error', (error) => finish(() => reject(connected ? error : new DaemonUnavailable(path, error))));
+    socket.on('error', (error) => finish(() => reject(connected ? error : connectError(path, error))));
     socket.on('close', () => finish(() => reject(new DaemonError('ECONNRESET', `bondd closed the connection during ${method}`))));
     let buffer = '';
     socket.setEncoding('utf8');

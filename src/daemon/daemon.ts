@@ -24,13 +24,16 @@ import type { LinkWatcher } from '../netlink/rtnl.js';
 import { apply, ApplyError, restore, type ApplyResult } from '../plan/executor.js';
 import { KernelHost } from '../plan/host.js';
 import type { ObservedHost } from '../plan/observed.js';
+import { describeSlave, describeStep, mayMatch, plan, type Plan, type Step } from '../plan/planner.js';
 import { stackDevices } from '../plan/stack-snapshot.js';
 import { stackLayers, stackView, type StackView } from '../plan/stack-status.js';
-import { describeStep, plan, type Plan, type Step } from '../plan/planner.js';
+import { inHostNamespace, keepOthersOut } from './coexist.js';
+import { ConfirmStore, configDigest, type PendingConfirm, type RejectedConfig } from './confirm-store.js';
 import { ControlError, ControlServer, type MethodHandler } from './control.js';
-import { Journal, type JournalEntry } from './journal.js';
-import { LinkCache, type LinkChange } from './link-cache.js';
-import { sdNotify, watchdogIntervalMs } from './notify.js';
+import { Journal, type JournalEntry } from '../state/journal.js';
+import { LinkCache, type LinkChange } from '../state/link-cache.js';
+import { journaldLogger, type Logger } from './log.js';
+import { monotonicUsec, sdNotify, watchdogIntervalMs } from './notify.js';
 
 export interface DaemonOptions {
   load: LoadOptions;
@@ -39,8 +42,8 @@ export interface DaemonOptions {
   /** Manage the bonds of this network namespace (tests, drills); the process's own by default. */
   netnsPath?: string;
   log?: Logger;
-  /** Test hook: pause between apply steps, so a test can kill the daemon midway. */
-  stepDelayMs?: number;
+  /** Write the files that keep udev/networkd/NetworkManager out (default: yes, unless netnsPath). */
+  coexist?: boolean;
   /** Serve Prometheus metrics on HOST:PORT (off when absent); loopback only unless metricsAllowRemote. */
   metricsListen?: string;
   metricsAllowRemote?: boolean;
@@ -48,20 +51,11 @@ export interface DaemonOptions {
   metricsTextfile?: string;
 }
 
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-/** Lines with sd-daemon priority prefixes: journald files them at the right level. */
-export const journaldLogger: Logger = {
-  info: (m) => process.stdout.write(`<6>${m}\n`),
-  warn: (m) => process.stderr.write(`<4>${m}\n`),
-  error: (m) => process.stderr.write(`<3>${m}\n`),
-};
+export { journaldLogger, type Logger };
 
 const RECONCILE_DELAY_MS = 150;
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 60_000;
 
 export interface BondStatus {
   name: string;
@@ -91,7 +85,12 @@ export class Daemon {
   #applying = false;
   #reconcileTimer: NodeJS.Timeout | null = null;
   #watchdogTimer: NodeJS.Timeout | null = null;
-  #confirm: { timer: NodeJS.Timeout; before: ObservedHost; previous: DesiredConfig; deadline: number } | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryMs = 0;
+  #confirm: { timer: NodeJS.Timeout; pending: PendingConfirm } | null = null;
+  readonly #store: ConfirmStore;
+  /** A configuration that was rolled back and is not run again while the file still asks for it. */
+  #rejected: RejectedConfig | null = null;
   /** Last drift reported per bond, so one drift is one journal entry, not one per event. */
   #drift = new Map<string, string[]>();
   #lastPlan: Plan | null = null;
@@ -104,6 +103,7 @@ export class Daemon {
     this.journal = journal;
     this.#log = options.log ?? journaldLogger;
     this.host = KernelHost.open({ netnsPath: options.netnsPath });
+    this.#store = new ConfirmStore(options.stateDir);
   }
 
   get config(): DesiredConfig {
@@ -130,6 +130,8 @@ export class Daemon {
     });
     this.cache.resync(await this.host.rtnl.getLinks());
     this.#record({ kind: 'daemon', message: `bondd started with ${this.#config.bonds.length} bond(s) from ${this.#config.source}` });
+    await this.#serial(() => this.#settleUnconfirmed());
+    await this.#keepOthersOut(this.#config);
     await this.#serial(() => this.#applyConfig('start'));
     await this.#syncDhcp();
     this.#server = await ControlServer.listen({ path: this.#options.socketPath, handlers: this.#handlers(), log: (m) => this.#log.warn(m) });
@@ -163,7 +165,11 @@ export class Daemon {
   #record(change: LinkChange): void {
     const entry = this.journal.record(change);
     const line = change.message;
-    if (entry.kind === 'failover' || entry.kind === 'no-active-slave' || entry.kind === 'apply-failed' || entry.kind === 'drift') this.#log.warn(line);
+    // A bond's first active slave (from none) is how every bond comes up: normal, not a warning.
+    const firstActive = entry.kind === 'failover' && (change.data as { from?: string | null } | undefined)?.from == null;
+    if (firstActive) (this.#log.notice ?? this.#log.info)(line);
+    else if (entry.kind === 'failover' || entry.kind === 'no-active-slave' || entry.kind === 'drift') this.#log.warn(line);
+    else if (entry.kind === 'apply-failed') this.#log.error(line);
     else this.#log.info(line);
   }
 
@@ -173,7 +179,8 @@ export class Daemon {
       const active = link?.activeSlave ? this.cache.get(link.activeSlave)?.name : null;
       return `${b.name} ${link ? (link.carrier ? 'up' : 'down') : 'missing'}${active ? ` via ${active}` : ''}`;
     });
-    return bonds.length ? bonds.join(', ') : 'no bonds configured';
+    const text = bonds.length ? bonds.join(', ') : 'no bonds configured';
+    return this.#rejected ? `${text}; last confirmed configuration (${this.#rejected.source} rolled back)` : text;
   }
 
   #configured(name: string | undefined): DesiredBond | undefined {
@@ -210,7 +217,8 @@ export class Daemon {
 
   #mentionedInConfig(name: string | undefined): boolean {
     if (!name) return false;
-    return this.#config.bonds.some((b) => b.name === name || b.slaves.some((s) => s.name === name));
+    // A slave matched by hardware (name glob, driver) is re-resolved when a NIC it may select appears.
+    return this.#config.bonds.some((b) => b.name === name || b.slaves.some((s) => s.name === name || mayMatch(s, name)));
   }
 
   #scheduleReconcile(): void {
@@ -240,10 +248,11 @@ export class Daemon {
       // Steps of the new plan inside apply() are new objects: match them by what they do.
       const late = new Set(lateSlaves.map(describeStep));
       const bonds = new Set(lateSlaves.map((s) => s.bond));
-      await this.#applyFiltered(
+      const ok = await this.#applyFiltered(
         (s) => late.has(describeStep(s)) || (bonds.has(s.bond) && (s.op === 'set-up' || (s.op === 'set-options' && s.options.some(([n]) => n === 'primary')))),
         'a configured slave appeared',
       );
+      this.#retryLateSlaves(ok);
     }
     const again = lateSlaves.length ? plan(this.#config, await this.host.observe()) : current;
     for (const bond of this.#config.bonds) {
@@ -268,6 +277,25 @@ export class Daemon {
     sdNotify({ STATUS: this.#summary() });
   }
 
+  /**
+   * A configured slave that could not be enslaved (another tool raised it or held it) is tried
+   * again, under every drift policy: 1 s, doubling up to 60 s, until it works. A link event
+   * reconciles sooner.
+   */
+  #retryLateSlaves(ok: boolean): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    if (ok) {
+      this.#retryMs = 0;
+      return;
+    }
+    this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs ? this.#retryMs * 2 : RETRY_FIRST_MS);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#scheduleReconcile();
+    }, this.#retryMs);
+  }
+
   /** Applies the steps `filter` accepts; true when they were applied and verified. */
   async #applyFiltered(filter: (s: Step) => boolean, why: string): Promise<boolean> {
     this.#applying = true;
@@ -289,7 +317,6 @@ export class Daemon {
     try {
       const result = await apply(this.#config, this.host, {
         onStep: (step, i, n) => this.#log.info(`apply ${i + 1}/${n}: ${describeStep(step)} [impact ${step.impact}]`),
-        ...(this.#options.stepDelayMs ? { stepDelayMs: this.#options.stepDelayMs } : {}),
       });
       this.#lastPlan = result.plan;
       this.#lastApplyBefore = result.before;
@@ -308,9 +335,14 @@ export class Daemon {
     }
   }
 
-  /** SIGHUP: a bad new configuration is rejected with the reason and the running one stays. */
-  async reload(): Promise<{ ok: boolean; message: string }> {
-    sdNotify({ RELOADING: '1', MONOTONIC_USEC: String(Math.round(performance.now() * 1000)) });
+  /**
+   * SIGHUP, `bondctl reload` (the unit's ExecReload) and `bondctl apply`: a bad new configuration
+   * is rejected with the reason and the running one stays. `explicit` (apply) also runs a file
+   * that was rolled back before; a plain reload keeps the last confirmed configuration then.
+   * `beforeApply` runs after the file loaded and before anything changes.
+   */
+  async reload(options: { explicit?: boolean; beforeApply?: (next: DesiredConfig) => Promise<void> } = {}): Promise<{ ok: boolean; message: string }> {
+    sdNotify({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec() });
     try {
       let next: DesiredConfig;
       try {
@@ -321,6 +353,10 @@ export class Daemon {
         this.#log.error(`reload rejected, keeping the running configuration: ${message}`);
         return { ok: false, message };
       }
+      const kept = await this.#keepConfirmed(next, options.explicit === true);
+      if (kept) return { ok: true, message: kept };
+      await options.beforeApply?.(next);
+      await this.#keepOthersOut(next);
       const previous = this.#config;
       this.#config = next;
       try {
@@ -350,7 +386,7 @@ export class Daemon {
         configured: !!desired,
         backend: desired?.backend ?? null,
         drift: desired ? { policy: desired.drift, differences } : null,
-        pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => p.slave.name ?? p.slave.permMac ?? '?'),
+        pendingSlaves: current.pending.filter((p) => p.bond === name).map((p) => describeSlave(p.slave)),
         lastFailover: this.journal.last({ bond: name, kind: 'failover' }) ?? null,
         kernel: observed.bonds.get(name) ?? null,
         ...(this.#dhcp ? { dhcp: this.#dhcp.status().filter((c) => c.bond === name) } : {}),
@@ -368,7 +404,15 @@ export class Daemon {
       return v;
     };
     return {
-      ping: { mutating: false, handle: async () => ({ pid: process.pid, source: this.#config.source }) },
+      ping: {
+        mutating: false,
+        handle: async () => ({
+          pid: process.pid,
+          source: this.#config.source,
+          notice: this.#notice(),
+          confirmDeadline: this.#confirm?.pending.deadline ?? null,
+        }),
+      },
       status: { mutating: false, handle: async (p) => this.status(str(p['bond'], 'bond')) },
       plan: {
         mutating: false,
@@ -405,20 +449,46 @@ export class Daemon {
             throw new ControlError('EINVAL', 'confirmWithinMs must be between 1000 and 3600000');
           }
           const previous = this.#config;
-          const reload = await this.reload();
-          if (!reload.ok) throw new ControlError('EFAIL', reload.message);
-          if (typeof confirmWithinMs === 'number') this.#armConfirm(confirmWithinMs, previous);
-          return { message: reload.message, plan: this.#lastPlan?.steps.map(describeStep) ?? [], confirmDeadline: this.#confirm?.deadline ?? null };
+          // With a confirm window the undo information is on disk before anything changes.
+          const persist = typeof confirmWithinMs === 'number' ? (next: DesiredConfig) => this.#persistPending(confirmWithinMs, previous, next) : undefined;
+          const reload = await this.reload({ explicit: true, ...(persist ? { beforeApply: persist } : {}) });
+          if (!reload.ok) {
+            if (persist) await this.#store.clearPending();
+            throw new ControlError('EFAIL', reload.message);
+          }
+          if (persist) await this.#armConfirm();
+          return { message: reload.message, plan: this.#lastPlan?.steps.map(describeStep) ?? [], confirmDeadline: this.#confirm?.pending.deadline ?? null };
         },
       },
       confirm: {
         mutating: true,
-        handle: async () => {
+        handle: async (p) => {
           if (!this.#confirm) throw new ControlError('ENOENT', 'nothing to confirm: no apply is waiting for confirmation');
+          const extendMs = p['extendMs'];
+          if (extendMs !== undefined) {
+            if (typeof extendMs !== 'number' || extendMs < 1000 || extendMs > 3_600_000) throw new ControlError('EINVAL', 'extendMs must be between 1000 and 3600000');
+            const pending = { ...this.#confirm.pending, deadline: Date.now() + extendMs };
+            await this.#store.savePending(pending);
+            await this.#armConfirm(pending);
+            this.#record({ kind: 'apply', message: `confirm window extended: the apply is rolled back at ${new Date(pending.deadline).toISOString()} unless confirmed` });
+            return { message: 'deadline extended', confirmDeadline: pending.deadline };
+          }
           clearTimeout(this.#confirm.timer);
           this.#confirm = null;
+          await this.#store.clearPending();
+          await this.#store.clearRejected();
+          this.#rejected = null;
           this.#record({ kind: 'apply', message: 'apply confirmed; it stays' });
-          return { message: 'confirmed' };
+          return { message: 'confirmed', confirmDeadline: null };
+        },
+      },
+      rollback: {
+        mutating: true,
+        handle: async () => {
+          if (!this.#confirm) throw new ControlError('ENOENT', 'nothing to roll back: no apply is waiting for confirmation');
+          clearTimeout(this.#confirm.timer);
+          const pending = this.#confirm.pending;
+          return { message: await this.#serial(() => this.#rollback(pending, 'rolled back on request (bondctl rollback)')) };
         },
       },
       failover: {
@@ -429,32 +499,120 @@ export class Daemon {
     };
   }
 
-  /**
-   * Reverts the last apply unless confirmed within `ms`: the host goes back to what it looked
-   * like before the apply (bonds the new configuration added are deleted), and the daemon goes
-   * back to the configuration it ran before.
-   */
-  #armConfirm(ms: number, previous: DesiredConfig): void {
+  /** Writes the undo information of an apply with a confirm window (before it changes anything). */
+  async #persistPending(ms: number, previous: DesiredConfig, next: DesiredConfig): Promise<void> {
+    const touched = [...previous.bonds, ...next.bonds.filter((b) => !previous.bonds.some((p) => p.name === b.name))];
+    const pending: PendingConfirm = {
+      deadline: Date.now() + ms,
+      appliedAt: Date.now(),
+      applied: configDigest(next),
+      source: next.source,
+      confirmed: this.#rejected?.confirmed ?? previous,
+      before: await this.host.observe(),
+      touched,
+    };
     if (this.#confirm) clearTimeout(this.#confirm.timer);
-    const before = this.#lastApplyBefore;
-    if (!before) return;
-    const applied = this.#config;
-    const touched = [...previous.bonds, ...applied.bonds.filter((b) => !previous.bonds.some((p) => p.name === b.name))];
-    const deadline = Date.now() + ms;
+    this.#confirm = null;
+    await this.#store.savePending(pending);
+    this.#confirmDraft = pending;
+  }
+
+  #confirmDraft: PendingConfirm | null = null;
+
+  /**
+   * Reverts the apply unless confirmed before its deadline: the host goes back to what it looked
+   * like before the apply (bonds the new configuration added are deleted), and the daemon goes
+   * back to the last confirmed configuration.
+   */
+  async #armConfirm(pending: PendingConfirm | null = this.#confirmDraft): Promise<void> {
+    this.#confirmDraft = null;
+    if (!pending) return;
+    if (this.#confirm) clearTimeout(this.#confirm.timer);
     const timer = setTimeout(() => {
-      void this.#serial(async () => {
-        this.#confirm = null;
-        this.#applying = true;
-        try {
-          const errors = await restore(before, { bonds: touched }, this.host);
-          this.#config = previous;
-          this.#record({ kind: 'rollback', message: `no confirmation within ${Math.round(ms / 1000)} s: restored the state before the apply${errors.length ? ` (incomplete: ${errors.join('; ')})` : ''}` });
-        } finally {
-          this.#applying = false;
-        }
-      });
-    }, ms);
-    this.#confirm = { timer, before, previous, deadline };
+      void this.#serial(() => this.#rollback(pending, `no confirmation by ${new Date(pending.deadline).toISOString()}`));
+    }, Math.max(0, pending.deadline - Date.now()));
+    this.#confirm = { timer, pending };
+  }
+
+  /**
+   * Puts back the host from before an unconfirmed apply, runs the last confirmed configuration,
+   * and remembers the rolled-back one so that neither a restart nor a reload applies it again.
+   */
+  async #rollback(pending: PendingConfirm, why: string): Promise<string> {
+    this.#confirm = null;
+    this.#applying = true;
+    let errors: string[];
+    try {
+      errors = await restore(pending.before, { bonds: pending.touched }, this.host);
+    } finally {
+      this.#applying = false;
+    }
+    this.#config = pending.confirmed;
+    this.#rejected = { digest: pending.applied, source: pending.source, at: Date.now(), reason: why, confirmed: pending.confirmed };
+    await this.#store.saveRejected(this.#rejected);
+    await this.#store.clearPending();
+    const message = `${why}: restored the state before the apply of ${pending.source} (${new Date(pending.appliedAt).toISOString()})${errors.length ? ` (incomplete: ${errors.join('; ')})` : ''}; running the last confirmed configuration until ${pending.source} changes (or bondctl apply)`;
+    this.#record({ kind: 'rollback', message });
+    sdNotify({ STATUS: this.#summary() });
+    return message;
+  }
+
+  /** At start: an apply still waiting for confirmation (bondd restarted, host rebooted) is rolled back. */
+  async #settleUnconfirmed(): Promise<void> {
+    const pending = await this.#store.loadPending();
+    if (pending) {
+      const expired = Date.now() >= pending.deadline;
+      await this.#rollback(pending, expired ? 'the confirm window expired while bondd was not running' : 'bondd restarted inside a confirm window');
+    } else {
+      this.#rejected = await this.#store.loadRejected();
+    }
+    const loaded = this.#config;
+    if (this.#rejected && configDigest(loaded) === this.#rejected.digest) {
+      this.#config = this.#rejected.confirmed;
+      if (!pending) this.#log.warn(this.#notice()!);
+    } else if (this.#rejected) {
+      this.#config = loaded;
+      this.#rejected = null;
+      await this.#store.clearRejected();
+    }
+  }
+
+  /**
+   * A reload of a file that still asks for a rolled-back configuration keeps the confirmed one
+   * (returns the message saying so); a changed file or an explicit apply clears the mark.
+   */
+  async #keepConfirmed(next: DesiredConfig, explicit: boolean): Promise<string | null> {
+    if (!this.#rejected) return null;
+    if (!explicit && configDigest(next) === this.#rejected.digest) {
+      const message = this.#notice()!;
+      this.#log.warn(message);
+      return message;
+    }
+    this.#rejected = null;
+    await this.#store.clearRejected();
+    return null;
+  }
+
+  /**
+   * udev, networkd and NetworkManager keep out of the configuration's devices (coexist.ts).
+   * Only for the host's own namespace: the generated files are host-wide.
+   */
+  async #keepOthersOut(config: DesiredConfig): Promise<void> {
+    if (this.#options.netnsPath || this.#options.coexist === false || !(await inHostNamespace())) return;
+    try {
+      const { notes, warnings } = await keepOthersOut(config);
+      for (const n of notes) this.#log.info(n);
+      for (const w of warnings) this.#log.warn(w);
+    } catch (error) {
+      this.#log.warn(`could not write the files that keep other network managers out: ${(error as Error).message}`);
+    }
+  }
+
+  /** What status should say about a rolled-back configuration, or null. */
+  #notice(): string | null {
+    const r = this.#rejected;
+    if (!r) return null;
+    return `running the last confirmed configuration: ${r.source} was rolled back at ${new Date(r.at).toISOString()} (${r.reason}); to apply it again, run bondctl apply [--confirm-within DUR] or change the file`;
   }
 
   /** Switches the active slave (active-backup, tlb, alb) and checks that the kernel did it. */
@@ -491,6 +649,7 @@ export class Daemon {
     sdNotify({ STOPPING: '1' });
     if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
     if (this.#watchdogTimer) clearInterval(this.#watchdogTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#confirm) clearTimeout(this.#confirm.timer);
     await this.#busy;
     await this.#server?.close();

@@ -5,11 +5,13 @@
  *   bondd [--config FILE]                      bondd.yaml (default /etc/bondd/bondd.yaml)
  *   bondd --ifcfg DIR [--modprobe FILE...]     the classic network-scripts format
  *   bondd --interfaces FILE                    Debian's /etc/network/interfaces (bond-* options)
+ *   bondd --netplan|--nm|--networkd PATH       netplan YAML, NetworkManager keyfiles, networkd files
  *   bondd --check [...]                        validate and print the plan; touch nothing
  *   bondd ... --metrics-listen 127.0.0.1:PORT  Prometheus /metrics (docs/metrics.md); off by default
  *   bondd ... --metrics-textfile FILE.prom     the same for node_exporter's textfile collector
  *
- * Exit codes: 0 clean stop, 1 runtime failure, 2 invalid configuration or arguments.
+ * Exit codes: 0 clean stop, 1 runtime failure, 2 invalid configuration or arguments (the unit's
+ * RestartPreventExitStatus=2: restarting cannot fix the file).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -17,7 +19,8 @@ import { ConfigError, formatProblem } from '../config/errors.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { DEFAULT_CONFIG_FILE } from '../config/types.js';
 import { DEFAULT_CONTROL_SOCKET } from './control.js';
-import { Daemon, journaldLogger } from './daemon.js';
+import { Daemon } from './daemon.js';
+import { journaldLogger, PRIORITY, withPriority } from './log.js';
 import { parseListenAddress } from '../metrics/server.js';
 import { validateTextfilePath } from '../metrics/textfile.js';
 
@@ -25,6 +28,7 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 async function main(): Promise<number> {
+  if (process.argv.length === 3 && process.argv[2] === '--version') return printVersion();
   const argv = await yargs(hideBin(process.argv))
     .scriptName('bondd')
     .usage('$0 [--config FILE | --ifcfg DIR [--modprobe FILE...] | --interfaces FILE] [--check]\n\nKeeps the kernel\'s bonds matching the configuration and records every failover.')
@@ -32,7 +36,13 @@ async function main(): Promise<number> {
     .option('ifcfg', { type: 'string', describe: 'use a directory of ifcfg-* files (RHEL network-scripts) instead of bondd.yaml' })
     .option('modprobe', { type: 'string', array: true, describe: 'modprobe option files to read with --ifcfg (default: the ones modprobe reads)' })
     .option('interfaces', { type: 'string', describe: "use a Debian ifupdown file (/etc/network/interfaces with ifenslave's bond-* options) instead of bondd.yaml" })
-    .conflicts('ifcfg', 'interfaces')
+    .option('netplan', { type: 'string', describe: 'use netplan YAML (a file or a directory such as /etc/netplan) instead of bondd.yaml' })
+    .option('nm', { type: 'string', describe: 'use NetworkManager keyfiles (a file or a directory) instead of bondd.yaml' })
+    .option('networkd', { type: 'string', describe: 'use systemd-networkd .netdev/.network files (a file or a directory) instead of bondd.yaml' })
+    .conflicts('ifcfg', ['interfaces', 'netplan', 'nm', 'networkd'])
+    .conflicts('interfaces', ['netplan', 'nm', 'networkd'])
+    .conflicts('netplan', ['nm', 'networkd'])
+    .conflicts('nm', 'networkd')
     .option('check', { type: 'boolean', default: false, describe: 'validate the configuration, print the plan, change nothing' })
     .option('state-dir', { type: 'string', default: '/var/lib/bondd', describe: 'where the event journal is kept' })
     .option('socket', { type: 'string', default: DEFAULT_CONTROL_SOCKET, describe: 'control socket path' })
@@ -46,6 +56,7 @@ async function main(): Promise<number> {
     })
     .help()
     .version(false)
+    .option('version', { type: 'boolean', describe: 'print the version, git commit, Node.js version and whether the kernel has the bonding driver' })
     .parseAsync();
 
   if (argv.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(argv.netns)) throw Object.assign(new Error(`--netns: "${argv.netns}" is not a namespace name`), { usage: true });
@@ -54,7 +65,13 @@ async function main(): Promise<number> {
       ? { ifcfgDir: argv.ifcfg, ...(argv.modprobe ? { modprobeFiles: argv.modprobe } : {}) }
       : argv.interfaces !== undefined
         ? { interfacesFile: argv.interfaces }
-        : { configFile: argv.config };
+        : argv.netplan !== undefined
+          ? { format: 'netplan', path: argv.netplan }
+          : argv.nm !== undefined
+            ? { format: 'nm', path: argv.nm }
+            : argv.networkd !== undefined
+              ? { format: 'networkd', path: argv.networkd }
+              : { configFile: argv.config };
   const netnsPath = argv.netns ? `/run/netns/${argv.netns}` : undefined;
   const usage = (flag: string, fn: () => unknown) => {
     try {
@@ -68,13 +85,11 @@ async function main(): Promise<number> {
 
   if (argv.check) return check(load, netnsPath);
 
-  const stepDelay = Number(process.env['BONDD_TEST_STEP_DELAY_MS'] ?? 0);
   const daemon = await Daemon.start({
     load,
     stateDir: argv['state-dir'],
     socketPath: argv.socket,
     ...(netnsPath ? { netnsPath } : {}),
-    ...(stepDelay > 0 ? { stepDelayMs: stepDelay } : {}),
     ...(argv['metrics-listen'] !== undefined ? { metricsListen: argv['metrics-listen'], metricsAllowRemote: argv['metrics-allow-remote'] } : {}),
     ...(argv['metrics-textfile'] !== undefined ? { metricsTextfile: argv['metrics-textfile'] } : {}),
   });
@@ -87,6 +102,13 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  return 0;
+}
+
+/** --version (src/version/info.ts): loaded only for it. */
+async function printVersion(): Promise<number> {
+  const { versionInfo, formatVersion } = await import('../version/info.js');
+  process.stdout.write(formatVersion('bondd', await versionInfo()));
   return 0;
 }
 
@@ -112,11 +134,14 @@ async function check(load: LoadOptions, netnsPath: string | undefined): Promise<
 main().then(
   (code) => process.exit(code),
   (error: Error & { usage?: boolean }) => {
+    // Under systemd (JOURNAL_STREAM set) every line at priority err: this is why the unit failed,
+    // and journalctl -p err must show all of it. On a terminal (bondd --check) plain text.
+    const fatal = (text: string) => process.stderr.write(process.env['JOURNAL_STREAM'] ? withPriority(PRIORITY.err, text) : `${text}\n`);
     if (error instanceof ConfigError) {
-      process.stderr.write(`bondd: invalid configuration, nothing changed:\n${error.message}\n`);
+      fatal(`bondd: invalid configuration, nothing changed:\n${error.message}`);
       process.exit(EXIT_USAGE);
     }
-    process.stderr.write(`bondd: ${error.message}\n`);
+    fatal(`bondd: ${error.message}`);
     process.exit(error.usage ? EXIT_USAGE : EXIT_FAILURE);
   },
 );

@@ -32,3 +32,13 @@ export function watchdogIntervalMs(): number | null {
   if (pid && Number(pid) !== process.pid) return null;
   return usec / 1000;
 }
+
+/**
+ * CLOCK_MONOTONIC in microseconds, as sd_notify's MONOTONIC_USEC= wants it (systemd >= 253
+ * compares it with its own clock to tell a RELOADING=1 from an older one). On Linux
+ * process.hrtime.bigint() reads CLOCK_MONOTONIC (libuv's uv_hrtime); performance.now() counts
+ * from process start and would be off by the system's uptime.
+ */
+export function monotonicUsec(): string {
+  return String(process.hrtime.bigint() / 1000n);
+}

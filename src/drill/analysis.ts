@@ -249,76 +249,73 @@ function firstObservation(events: readonly DrillEvent[], kinds: ReadonlySet<stri
   return candidates[0];
 }
 
-export function analyze(probe: ProbeResult, events: readonly DrillEvent[], options: AnalyzeOptions = {}): DrillAnalysis {
-  const lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
-  const s = toStream(probe, lateAfterMs);
-  const windows = windowsOf(s);
-  const slack = options.slackMs ?? s.intervalMs;
-  const sorted = [...events].sort((a, b) => a.t - b.t);
-  const faults = sorted.filter(isFault);
+/** Index of the first probe sent at or after `t`. */
+function seqAt(s: Stream, t: number): number {
+  let lo = 0;
+  let hi = s.n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.sendMs[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
-  /** Index of the first probe sent at or after `t`. */
-  const seqAt = (t: number): number => {
-    let lo = 0;
-    let hi = s.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s.sendMs[mid]! < t) lo = mid + 1;
-      else hi = mid;
+/**
+ * The figures of fault `index`: the probes sent from `slack` before it until `slack` before the
+ * next fault, the loss windows that start in that span, and the first observations after it.
+ */
+function faultReport(s: Stream, windows: readonly LossWindow[], sorted: readonly DrillEvent[], faults: readonly DrillEvent[], index: number, slack: number): FaultReport {
+  const fault = faults[index]!;
+  const next = faults[index + 1];
+  const from = fault.t - slack;
+  const until = next ? next.t - slack : Math.max(s.endMs, fault.t) + 1e-9;
+  const untilMs = next ? next.t : Math.max(s.endMs, fault.t);
+  const a = seqAt(s, from);
+  const b = seqAt(s, until);
+  let lost = 0;
+  let late = 0;
+  let maxRtt = -1;
+  for (let i = a; i < b; i++) {
+    if (!s.ok[i]) lost++;
+    if (s.rttMs[i]! >= 0) {
+      if (!s.ok[i]) late++;
+      if (s.rttMs[i]! > maxRtt) maxRtt = s.rttMs[i]!;
     }
-    return lo;
+  }
+  const own = windows.filter((w) => w.startMs >= from && w.startMs < until);
+  const detectKinds = fault.kind === 'restore' ? UP_KINDS : DOWN_KINDS;
+  const obsUntil = next ? next.t : Infinity;
+  const detected = firstObservation(sorted, detectKinds, fault.t, obsUntil, fault.nic);
+  const failover = firstObservation(sorted, FAILOVER_KINDS, fault.t, obsUntil, undefined);
+  const lastWindow = own[own.length - 1];
+  const report: FaultReport = {
+    index,
+    kind: fault.kind,
+    t: fault.t,
+    atMs: round3(fault.t - s.startMs),
+    untilMs: round3(untilMs),
+    sent: b - a,
+    lost,
+    late,
+    lossWindows: own,
+    downtimeMs: own[0]?.durationMs ?? 0,
+    lossMs: round3(own.reduce((sum, w) => sum + w.durationMs, 0)),
+    outageMs: lastWindow ? round3(lastWindow.endMs - fault.t) : null,
+    recovered: own.every((w) => w.recovered),
+    detectionMs: detected ? round3(detected.t - fault.t) : null,
+    detectedBy: detected?.kind ?? null,
+    failoverMs: failover ? round3(failover.t - fault.t) : null,
+    newActive: failover ? (failover.newActive ?? failover.nic ?? null) : null,
+    maxRttMs: maxRtt >= 0 ? round3(maxRtt) : null,
   };
+  if (fault.nic !== undefined) report.nic = fault.nic;
+  if (fault.label !== undefined) report.label = fault.label;
+  return report;
+}
 
-  let attributed = 0;
-  const reports: FaultReport[] = faults.map((fault, index) => {
-    const next = faults[index + 1];
-    const from = fault.t - slack;
-    const until = next ? next.t - slack : Math.max(s.endMs, fault.t) + 1e-9;
-    const untilMs = next ? next.t : Math.max(s.endMs, fault.t);
-    const a = seqAt(from);
-    const b = seqAt(until);
-    let lost = 0;
-    let late = 0;
-    let maxRtt = -1;
-    for (let i = a; i < b; i++) {
-      if (!s.ok[i]) lost++;
-      if (s.rttMs[i]! >= 0) {
-        if (!s.ok[i]) late++;
-        if (s.rttMs[i]! > maxRtt) maxRtt = s.rttMs[i]!;
-      }
-    }
-    attributed += lost;
-    const own = windows.filter((w) => w.startMs >= from && w.startMs < until);
-    const detectKinds = fault.kind === 'restore' ? UP_KINDS : DOWN_KINDS;
-    const obsUntil = next ? next.t : Infinity;
-    const detected = firstObservation(sorted, detectKinds, fault.t, obsUntil, fault.nic);
-    const failover = firstObservation(sorted, FAILOVER_KINDS, fault.t, obsUntil, undefined);
-    const lastWindow = own[own.length - 1];
-    const report: FaultReport = {
-      index,
-      kind: fault.kind,
-      t: fault.t,
-      atMs: round3(fault.t - s.startMs),
-      untilMs: round3(untilMs),
-      sent: b - a,
-      lost,
-      late,
-      lossWindows: own,
-      downtimeMs: own[0]?.durationMs ?? 0,
-      lossMs: round3(own.reduce((sum, w) => sum + w.durationMs, 0)),
-      outageMs: lastWindow ? round3(lastWindow.endMs - fault.t) : null,
-      recovered: own.every((w) => w.recovered),
-      detectionMs: detected ? round3(detected.t - fault.t) : null,
-      detectedBy: detected?.kind ?? null,
-      failoverMs: failover ? round3(failover.t - fault.t) : null,
-      newActive: failover ? (failover.newActive ?? failover.nic ?? null) : null,
-      maxRttMs: maxRtt >= 0 ? round3(maxRtt) : null,
-    };
-    if (fault.nic !== undefined) report.nic = fault.nic;
-    if (fault.label !== undefined) report.label = fault.label;
-    return report;
-  });
-
+/** Whole-run figures; `attributed`: probes lost inside some fault's span. */
+function streamTotals(s: Stream, probe: ProbeResult, windows: readonly LossWindow[], attributed: number): DrillAnalysis['totals'] {
   let received = 0;
   let late = 0;
   const rtts: number[] = [];
@@ -334,6 +331,33 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
   const p50 = percentile(rtts, 0.5);
   const p99 = percentile(rtts, 0.99);
   return {
+    sent: s.n,
+    received,
+    lost,
+    late,
+    lossRatio: s.n > 0 ? lost / s.n : 0,
+    duplicates: probe.duplicates,
+    reordered: probe.reordered,
+    lossWindows: windows.length,
+    downtimeMs: round3(windows.reduce((sum, w) => sum + w.durationMs, 0)),
+    maxWindowMs: windows.reduce((m, w) => Math.max(m, w.durationMs), 0),
+    unattributedLost: lost - attributed,
+    rttP50Ms: p50 === null ? null : round3(p50),
+    rttP99Ms: p99 === null ? null : round3(p99),
+    rttMaxMs: rtts.length > 0 ? round3(rtts[rtts.length - 1]!) : null,
+  };
+}
+
+export function analyze(probe: ProbeResult, events: readonly DrillEvent[], options: AnalyzeOptions = {}): DrillAnalysis {
+  const lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
+  const s = toStream(probe, lateAfterMs);
+  const windows = windowsOf(s);
+  const slack = options.slackMs ?? s.intervalMs;
+  const sorted = [...events].sort((a, b) => a.t - b.t);
+  const faults = sorted.filter(isFault);
+  const reports = faults.map((_, index) => faultReport(s, windows, sorted, faults, index, slack));
+  const attributed = reports.reduce((sum, r) => sum + r.lost, 0);
+  return {
     startMs: probe.startMs,
     durationMs: round3(s.endMs - s.startMs),
     rateHz: probe.rateHz,
@@ -342,22 +366,7 @@ export function analyze(probe: ProbeResult, events: readonly DrillEvent[], optio
     lateAfterMs,
     lossWindows: windows,
     faults: reports,
-    totals: {
-      sent: s.n,
-      received,
-      lost,
-      late,
-      lossRatio: s.n > 0 ? lost / s.n : 0,
-      duplicates: probe.duplicates,
-      reordered: probe.reordered,
-      lossWindows: windows.length,
-      downtimeMs: round3(windows.reduce((sum, w) => sum + w.durationMs, 0)),
-      maxWindowMs: windows.reduce((m, w) => Math.max(m, w.durationMs), 0),
-      unattributedLost: lost - attributed,
-      rttP50Ms: p50 === null ? null : round3(p50),
-      rttP99Ms: p99 === null ? null : round3(p99),
-      rttMaxMs: rtts.length > 0 ? round3(rtts[rtts.length - 1]!) : null,
-    },
+    totals: streamTotals(s, probe, windows, attributed),
   };
 }
 

@@ -46,7 +46,8 @@ import { existsSync } from 'node:fs';
 
 import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import type { LinkChange } from '../daemon/link-cache.js';
+import { failoverOptions } from '../bond/options.js';
+import type { LinkChange } from '../state/link-cache.js';
 import { u32 } from '../netlink/attributes.js';
 import { IFLA_LINK, RTM_DELLINK, RTM_NEWLINK } from '../netlink/constants.js';
 import { bridgeInfoData, vlanInfoData } from '../netlink/stack.js';
@@ -273,27 +274,15 @@ function lacpNegotiated(bond: ObservedBond | null, ports: number): boolean {
   );
 }
 
-/** Options reported in the JSON: the ones that shape failover. */
-const REPORTED_OPTIONS = [
-  'miimon',
-  'updelay',
-  'downdelay',
-  'primary',
-  'primary_reselect',
-  'fail_over_mac',
-  'num_grat_arp',
-  'xmit_hash_policy',
-  'lacp_rate',
-  'ad_select',
-  'all_slaves_active',
-];
+/** Options reported in the JSON: the ones that shape failover (the table's shapesFailover). */
+const REPORTED_OPTIONS = failoverOptions().map((o) => o.name);
 
 /** The drill's heavy modules, loaded only when a drill runs. */
 type Modules = {
   Topology: typeof import('../netns/topology.js').Topology;
   Rtnl: typeof import('../netlink/rtnl.js').Rtnl;
-  openBackend: typeof import('../bond/open-backend.js').openBackend;
-  LinkCache: typeof import('../daemon/link-cache.js').LinkCache;
+  openBackend: typeof import('../backend/open-backend.js').openBackend;
+  LinkCache: typeof import('../state/link-cache.js').LinkCache;
   probe: typeof import('./probe.js');
 };
 
@@ -365,8 +354,8 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
   const [{ Topology }, { Rtnl }, { openBackend }, { LinkCache }, { ensureBondingLoaded }, probe] = await Promise.all([
     import('../netns/topology.js'),
     import('../netlink/rtnl.js'),
-    import('../bond/open-backend.js'),
-    import('../daemon/link-cache.js'),
+    import('../backend/open-backend.js'),
+    import('../state/link-cache.js'),
     import('../sysfs/module.js'),
     import('./probe.js'),
   ]);

@@ -402,6 +402,74 @@ async function reflect(opts: ReflectOptions): Promise<void> {
   if (opts.ready) process.stderr.write(`ready ${bound}\n`);
 }
 
+/** The sender's summary line, from what it recorded. */
+function probeResult(
+  opts: SendOptions,
+  rec: ProbeRecorder,
+  late: Float64Array,
+  run: { startMs: number; endUs: number; stoppedBy: StopReason; cpuMs: number },
+): ProbeResult {
+  const n = rec.sent;
+  const sortedLate = late.slice(0, n).sort();
+  const first = rec.sendUs[0] ?? 0;
+  const last = n > 0 ? rec.sendUs[n - 1]! : 0;
+  return {
+    version: 1,
+    mode: 'send',
+    runId: opts.runId.toString('hex'),
+    to: formatEndpoint(opts.to),
+    rateHz: opts.rate,
+    achievedHz: n > 1 && last > first ? round1(((n - 1) * 1e6) / (last - first)) : 0,
+    count: opts.count,
+    sent: n,
+    received: rec.received,
+    duplicates: rec.duplicates,
+    reordered: rec.reordered,
+    foreign: rec.foreign,
+    sendErrors: rec.sendErrors,
+    startMs: Math.round(run.startMs * 1000) / 1000,
+    endUs: run.endUs,
+    stoppedBy: run.stoppedBy,
+    pacing: {
+      mode: opts.pacing,
+      lateP50Us: Math.round(percentile(sortedLate, 0.5)),
+      lateP99Us: Math.round(percentile(sortedLate, 0.99)),
+      lateMaxUs: Math.round(n > 0 ? sortedLate[n - 1]! : 0),
+    },
+    cpuMs: run.cpuMs,
+    sendUs: Array.from(rec.sendUs.subarray(0, n), Math.round),
+    recvUs: Array.from(rec.recvUs.subarray(0, n), Math.round),
+  };
+}
+
+/** Sleep pacing: blocks the thread until ~SLEEP_MARGIN_MS before the next probe, one slice at most; true when it slept. */
+function sleepUntilDue(cell: Int32Array, waitMs: number): boolean {
+  if (waitMs <= SLEEP_MARGIN_MS) return false;
+  Atomics.wait(cell, 0, 0, Math.min(waitMs - SLEEP_MARGIN_MS, SLEEP_SLICE_MS));
+  return true;
+}
+
+/**
+ * Pacing: probe i is due at t0 + i / rate. Every turn sends whatever is due (up to MAX_BURST,
+ * so a stall is caught up in small bursts instead of one flood) and reschedules itself.
+ * - spin: reschedules with setImmediate; the event loop polls the socket without blocking
+ *   between turns, so probes leave within µs of their time and echoes are stamped within µs,
+ *   at the cost of one busy core.
+ * - sleep: between turns blocks the thread (Atomics.wait) in slices of at most 250 µs until
+ *   ~50 µs before the next probe. Send times stay µs-accurate and the core is mostly idle;
+ *   an echo that arrives during a slice is stamped when it ends (up to 250 µs late).
+ * - timer: setTimeout with libuv's 1 ms granularity; up to ~1 ms send jitter (probes go out
+ *   in bursts of rate/1000), echoes stamped promptly, nearly idle.
+ * Beyond 2 ms to the next probe (low rates) every mode sleeps with setTimeout.
+ *
+ * The next pacing turn, `waitMs` before the next probe is due.
+ */
+function scheduleTurn(tick: () => void, pacing: SendOptions['pacing'], waitMs: number): void {
+  if (waitMs > 2) setTimeout(tick, Math.floor(waitMs - 1));
+  else if (pacing === 'timer') setTimeout(tick, Math.max(1, Math.floor(waitMs)));
+  else setImmediate(tick);
+}
+
 async function send(opts: SendOptions): Promise<void> {
   const sock = openSocket(opts.to.family);
   await bindSocket(sock, opts.bind);
@@ -442,38 +510,7 @@ async function send(opts: SendOptions): Promise<void> {
     clearTimeout(drainTimer);
     const endUs = Math.round(usSince(process.hrtime.bigint()));
     sock.close();
-    const n = rec.sent;
-    const sortedLate = late.slice(0, n).sort();
-    const first = rec.sendUs[0] ?? 0;
-    const last = n > 0 ? rec.sendUs[n - 1]! : 0;
-    const result: ProbeResult = {
-      version: 1,
-      mode: 'send',
-      runId: runId.toString('hex'),
-      to: formatEndpoint(opts.to),
-      rateHz: opts.rate,
-      achievedHz: n > 1 && last > first ? round1(((n - 1) * 1e6) / (last - first)) : 0,
-      count: opts.count,
-      sent: n,
-      received: rec.received,
-      duplicates: rec.duplicates,
-      reordered: rec.reordered,
-      foreign: rec.foreign,
-      sendErrors: rec.sendErrors,
-      startMs: Math.round(startMs * 1000) / 1000,
-      endUs,
-      stoppedBy,
-      pacing: {
-        mode: opts.pacing,
-        lateP50Us: Math.round(percentile(sortedLate, 0.5)),
-        lateP99Us: Math.round(percentile(sortedLate, 0.99)),
-        lateMaxUs: Math.round(n > 0 ? sortedLate[n - 1]! : 0),
-      },
-      cpuMs: cpuMsSince(cpu0),
-      sendUs: Array.from(rec.sendUs.subarray(0, n), Math.round),
-      recvUs: Array.from(rec.recvUs.subarray(0, n), Math.round),
-    };
-    finish(JSON.stringify(result));
+    finish(JSON.stringify(probeResult(opts, rec, late, { startMs, endUs, stoppedBy, cpuMs: cpuMsSince(cpu0) })));
   };
 
   /** Stops sending and waits for echoes still in flight, at most `ms`. */
@@ -500,42 +537,21 @@ async function send(opts: SendOptions): Promise<void> {
     sock.send(encodeProbe(seq, now, runId, opts.size), opts.to.port, opts.to.address, onSent);
   };
 
-  /*
-   * Pacing: probe i is due at t0 + i / rate. Every turn sends whatever is due (up to MAX_BURST,
-   * so a stall is caught up in small bursts instead of one flood) and reschedules itself.
-   * - spin: reschedules with setImmediate; the event loop polls the socket without blocking
-   *   between turns, so probes leave within µs of their time and echoes are stamped within µs,
-   *   at the cost of one busy core.
-   * - sleep: between turns blocks the thread (Atomics.wait) in slices of at most 250 µs until
-   *   ~50 µs before the next probe. Send times stay µs-accurate and the core is mostly idle;
-   *   an echo that arrives during a slice is stamped when it ends (up to 250 µs late).
-   * - timer: setTimeout with libuv's 1 ms granularity; up to ~1 ms send jitter (probes go out
-   *   in bursts of rate/1000), echoes stamped promptly, nearly idle.
-   * Beyond 2 ms to the next probe (low rates) every mode sleeps with setTimeout.
-   */
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   const tick = (): void => {
     if (!sending) return;
     let now = process.hrtime.bigint();
-    if (opts.pacing === 'sleep') {
-      // Sleep here, at the start of a turn: the probes of the previous turn have already left
-      // (dgram hands them to the kernel on process.nextTick after the turn that queued them).
-      const waitMs = (Number(t0 - now) + rec.sent * intervalNs) / 1e6;
-      if (waitMs > SLEEP_MARGIN_MS) {
-        Atomics.wait(sleepCell, 0, 0, Math.min(waitMs - SLEEP_MARGIN_MS, SLEEP_SLICE_MS));
-        now = process.hrtime.bigint();
-      }
-    }
+    // Sleep pacing sleeps here, at the start of a turn: the probes of the previous turn have
+    // already left (dgram hands them to the kernel on process.nextTick after the turn that
+    // queued them).
+    if (opts.pacing === 'sleep' && sleepUntilDue(sleepCell, (Number(t0 - now) + rec.sent * intervalNs) / 1e6)) now = process.hrtime.bigint();
     const due = dueCount(now - t0, opts.rate, opts.count);
     for (let burst = 0; rec.sent < due && burst < MAX_BURST; burst++) sendOne(now);
     if (rec.sent >= opts.count) {
       stopSending('count', opts.drainMs);
       return;
     }
-    const waitMs = (Number(t0 - now) + rec.sent * intervalNs) / 1e6;
-    if (waitMs > 2) setTimeout(tick, Math.floor(waitMs - 1));
-    else if (opts.pacing === 'timer') setTimeout(tick, Math.max(1, Math.floor(waitMs)));
-    else setImmediate(tick);
+    scheduleTurn(tick, opts.pacing, (Number(t0 - now) + rec.sent * intervalNs) / 1e6);
   };
 
   const bound = formatEndpoint(sock.address());

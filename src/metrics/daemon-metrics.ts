@@ -7,7 +7,7 @@
  * from earlier runs stays in the journal.
  */
 import type { ObservedBond } from '../bond/backend.js';
-import type { Journal, JournalEntry } from '../daemon/journal.js';
+import type { Journal, JournalEntry } from '../state/journal.js';
 import { type LayerMetrics, renderMetrics } from './prometheus.js';
 import { MetricsServer } from './server.js';
 import { TextfileWriter } from './textfile.js';

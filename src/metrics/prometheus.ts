@@ -12,7 +12,8 @@
  * with `\` and newline escaped, no client-side timestamps (node_exporter's textfile collector
  * rejects them).
  */
-import type { MiiStatus, ObservedBond, ObservedSlave } from '../bond/backend.js';
+import type { ObservedBond, ObservedSlave } from '../bond/backend.js';
+import { ARP_INTERVAL_OPTION, CHURN_STATES, MII_STATES, MIIMON_OPTION, lacpBit } from '../bond/options.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -58,22 +59,9 @@ export interface MetricDef {
   help: string;
 }
 
-/** LACP port state bits (if_bonding.h, IEEE 802.1AX actor/partner state). */
-export const LACP_STATE = {
-  activity: 0x01,
-  timeout: 0x02,
-  aggregation: 0x04,
-  synchronization: 0x08,
-  collecting: 0x10,
-  distributing: 0x20,
-  defaulted: 0x40,
-  expired: 0x80,
-} as const;
 
-/** IFLA_BOND_SLAVE_AD_CHURN_*_STATE: 0 monitoring, 1 churned, 2 no churn. */
-const AD_CHURN = 1;
-
-const MII_STATES: readonly MiiStatus[] = ['up', 'going-down', 'down', 'going-back'];
+/** IFLA_BOND_SLAVE_AD_CHURN_*_STATE number of "churned". */
+const AD_CHURN = CHURN_STATES.indexOf('churned');
 
 const def = (name: string, type: MetricType, labels: readonly string[], help: string): MetricDef => ({ name, type, labels, help });
 
@@ -183,9 +171,9 @@ export function renderMetrics(snapshot: MetricsSnapshot, options: RenderOptions 
     f.bondCarrier.add(b, bond.carrier ? 1 : 0);
     f.bondSlaves.add(b, bond.slaves.length);
     f.bondSlavesMiiUp.add(b, miiUp);
-    const miimon = msOption(bond, 'miimon');
+    const miimon = msOption(bond, MIIMON_OPTION.name);
     if (miimon !== undefined) f.miimon.add(b, miimon);
-    const arp = msOption(bond, 'arp_interval');
+    const arp = msOption(bond, ARP_INTERVAL_OPTION.name);
     if (arp !== undefined) f.arpInterval.add(b, arp);
     if (bond.activeSlave) f.activeSlave.add({ ...b, slave: bond.activeSlave }, 1);
     f.failovers.add(b, snapshot.failovers.get(bond.name) ?? 0);
@@ -248,12 +236,12 @@ function renderSlave(f: { [K in keyof typeof METRICS]: Family }, bond: ObservedB
   if (!ad) return;
   if (ad.aggregatorId !== null) f.lacpAggId.add(s, ad.aggregatorId);
   if (ad.actorOperPortState !== null) {
-    f.lacpInSync.add(s, bit(ad.actorOperPortState, LACP_STATE.synchronization));
-    f.lacpCollDist.add(s, bit(ad.actorOperPortState, LACP_STATE.collecting | LACP_STATE.distributing));
+    f.lacpInSync.add(s, bit(ad.actorOperPortState, lacpBit('in_sync')));
+    f.lacpCollDist.add(s, bit(ad.actorOperPortState, lacpBit('collecting') | lacpBit('distributing')));
     f.lacpActorState.add(s, ad.actorOperPortState);
   }
   if (ad.partnerOperPortState !== null) {
-    f.lacpPartnerInSync.add(s, bit(ad.partnerOperPortState, LACP_STATE.synchronization));
+    f.lacpPartnerInSync.add(s, bit(ad.partnerOperPortState, lacpBit('in_sync')));
     f.lacpPartnerState.add(s, ad.partnerOperPortState);
   }
   if (ad.actorChurnState !== undefined && ad.actorChurnState !== null) f.lacpChurned.add({ ...s, side: 'actor' }, ad.actorChurnState === AD_CHURN ? 1 : 0);

@@ -5,8 +5,6 @@
  * are part of the kernel ABI and never change once released. Names follow the C spelling so they
  * can be grepped against the headers.
  */
-import { constants as osConstants } from 'node:os';
-
 // --- sockets -------------------------------------------------------------------------------
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
@@ -197,62 +195,9 @@ export const LINK_EVENT_NAMES = [
   'bonding-options',
 ] as const;
 
-// --- bonding (IFLA_INFO_DATA of kind "bond") --------------------------------------------------
-export const IFLA_BOND_MODE = 1;
-export const IFLA_BOND_ACTIVE_SLAVE = 2;
-export const IFLA_BOND_MIIMON = 3;
-export const IFLA_BOND_UPDELAY = 4;
-export const IFLA_BOND_DOWNDELAY = 5;
-export const IFLA_BOND_USE_CARRIER = 6;
-export const IFLA_BOND_ARP_INTERVAL = 7;
-export const IFLA_BOND_ARP_IP_TARGET = 8;
-export const IFLA_BOND_ARP_VALIDATE = 9;
-export const IFLA_BOND_ARP_ALL_TARGETS = 10;
-export const IFLA_BOND_PRIMARY = 11;
-export const IFLA_BOND_PRIMARY_RESELECT = 12;
-export const IFLA_BOND_FAIL_OVER_MAC = 13;
-export const IFLA_BOND_XMIT_HASH_POLICY = 14;
-export const IFLA_BOND_RESEND_IGMP = 15;
-export const IFLA_BOND_NUM_PEER_NOTIF = 16;
-export const IFLA_BOND_ALL_SLAVES_ACTIVE = 17;
-export const IFLA_BOND_MIN_LINKS = 18;
-export const IFLA_BOND_LP_INTERVAL = 19;
-export const IFLA_BOND_PACKETS_PER_SLAVE = 20;
-export const IFLA_BOND_AD_LACP_RATE = 21;
-export const IFLA_BOND_AD_SELECT = 22;
-export const IFLA_BOND_AD_INFO = 23;
-export const IFLA_BOND_AD_ACTOR_SYS_PRIO = 24;
-export const IFLA_BOND_AD_USER_PORT_KEY = 25;
-export const IFLA_BOND_AD_ACTOR_SYSTEM = 26;
-export const IFLA_BOND_TLB_DYNAMIC_LB = 27;
-export const IFLA_BOND_PEER_NOTIF_DELAY = 28;
-export const IFLA_BOND_AD_LACP_ACTIVE = 29;
-export const IFLA_BOND_MISSED_MAX = 30;
-export const IFLA_BOND_NS_IP6_TARGET = 31;
-export const IFLA_BOND_COUPLED_CONTROL = 32;
-/** Highest IFLA_BOND_* this code knows; higher ones are kept raw (BondInfo.unknown). */
-export const IFLA_BOND_MAX = 32;
-
-export const IFLA_BOND_AD_INFO_AGGREGATOR = 1;
-export const IFLA_BOND_AD_INFO_NUM_PORTS = 2;
-export const IFLA_BOND_AD_INFO_ACTOR_KEY = 3;
-export const IFLA_BOND_AD_INFO_PARTNER_KEY = 4;
-export const IFLA_BOND_AD_INFO_PARTNER_MAC = 5;
-
-// --- bonding slave (IFLA_INFO_SLAVE_DATA of slave kind "bond") --------------------------------
-export const IFLA_BOND_SLAVE_STATE = 1;
-export const IFLA_BOND_SLAVE_MII_STATUS = 2;
-export const IFLA_BOND_SLAVE_LINK_FAILURE_COUNT = 3;
-export const IFLA_BOND_SLAVE_PERM_HWADDR = 4;
-export const IFLA_BOND_SLAVE_QUEUE_ID = 5;
-export const IFLA_BOND_SLAVE_AD_AGGREGATOR_ID = 6;
-export const IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE = 7;
-export const IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE = 8;
-export const IFLA_BOND_SLAVE_PRIO = 9;
-export const IFLA_BOND_SLAVE_ACTOR_PORT_PRIO = 10;
-export const IFLA_BOND_SLAVE_AD_CHURN_ACTOR_STATE = 11;
-export const IFLA_BOND_SLAVE_AD_CHURN_PARTNER_STATE = 12;
-export const IFLA_BOND_SLAVE_MAX = 12;
+// --- bonding and bonding slave: IFLA_BOND_* and IFLA_BOND_SLAVE_* are defined once, next to the
+// option table that uses them (src/bond/ifla.ts).
+export * from '../bond/ifla.js';
 
 // --- addresses -------------------------------------------------------------------------------
 export const IFADDRMSG_LEN = 8;
@@ -329,39 +274,8 @@ export const RTN_PROHIBIT = 8;
 export const RTM_F_NOTIFY = 0x100;
 export const RTM_F_CLONED = 0x200;
 
-// --- errno -----------------------------------------------------------------------------------
-/** errno numbers this module refers to by name (Linux values). */
-export const EPERM = 1;
-export const ENOENT = 2;
-export const EINTR = 4;
-export const EAGAIN = 11;
-export const ENOMEM = 12;
-export const EACCES = 13;
-export const EBUSY = 16;
-export const EEXIST = 17;
-export const ENODEV = 19;
-export const EINVAL = 22;
-export const ERANGE = 34;
-export const EMSGSIZE = 90;
-export const EOPNOTSUPP = 95;
-export const ENOBUFS = 105;
-export const ETIMEDOUT = 110;
-export const ECANCELED = 125;
-
-const errnoNames = new Map<number, string>();
-{
-  // os.constants.errno has aliases (ENOTSUP = EOPNOTSUPP, EWOULDBLOCK = EAGAIN, EDEADLOCK =
-  // EDEADLK); the kernel and iproute2 speak of the second spelling, so prefer it.
-  const preferred = new Set(['EOPNOTSUPP', 'EAGAIN', 'EDEADLK']);
-  for (const [name, value] of Object.entries(osConstants.errno)) {
-    if (!errnoNames.has(value) || preferred.has(name)) errnoNames.set(value, name);
-  }
-}
-
-/** 'EBUSY' for 16, and so on; `E<number>` for numbers Node does not know. */
-export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `E${errno}`;
-}
+// --- errno: defined once in src/bond/errno.ts (Linux numbers, names as the kernel spells them).
+export { EACCES, EAGAIN, EBUSY, ECANCELED, EEXIST, EINTR, EINVAL, EMSGSIZE, ENOBUFS, ENODEV, ENOENT, ENOMEM, EOPNOTSUPP, EPERM, ERANGE, ETIMEDOUT, errnoName } from '../bond/errno.js';
 
 // --- the bond's stack: VLANs, bridges, IPv6 device settings ----------------------------------
 

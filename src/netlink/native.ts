@@ -3,6 +3,9 @@
  * rebuild`) and types it. The addon is found from the package root, which is located by walking
  * up from this file to the first directory holding package.json, so the same code works from
  * src/netlink (vitest) and from dist/src/netlink (compiled).
+ *
+ * A packaged build (scripts/package) has no package root: its bundler sets __BONDD_ADDON__ to
+ * the addon's fixed path (/usr/lib/bondd/nlsock.node), and the addon is loaded from there only.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -66,9 +69,21 @@ export function findPackageRoot(start: string = dirname(fileURLToPath(import.met
 
 let addon: NlsockAddon | undefined;
 
+/** Replaced by scripts/package's bundler with the addon's installed path. */
+declare const __BONDD_ADDON__: string | undefined;
+
+function loadPackaged(path: string): NlsockAddon {
+  if (!existsSync(path)) throw new Error(`nlsock: ${path} is missing; reinstall the bondd package`);
+  // process.dlopen, not require: a bundled single executable has no require for files.
+  const module = { exports: {} as NlsockAddon };
+  process.dlopen(module, path);
+  return module.exports;
+}
+
 /** The addon, loaded once. Throws a message that says how to build it when it is missing. */
 export function loadNative(): NlsockAddon {
   if (addon) return addon;
+  if (typeof __BONDD_ADDON__ === 'string') return (addon = loadPackaged(__BONDD_ADDON__));
   const root = findPackageRoot();
   const path = join(root, 'build', 'Release', 'nlsock.node');
   if (!existsSync(path)) {

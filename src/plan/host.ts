@@ -8,11 +8,12 @@
  * and the per-slave prio/actor_port_prio have no sysfs file).
  */
 import { existsSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import type { BondBackend } from '../bond/backend.js';
-import { openBackend } from '../bond/open-backend.js';
+import { openBackend } from '../backend/open-backend.js';
 import { parseCidr, networkOf } from '../config/addr.js';
 import type { BackendKind, RouteSpec } from '../config/types.js';
-import { AF_INET6, IFF_UP, IFLA_IFALIAS, IFLA_LINK } from '../netlink/constants.js';
+import { AF_INET, AF_INET6, IFF_UP, IFLA_IFALIAS, IFLA_LINK } from '../netlink/constants.js';
 import { str, u32 } from '../netlink/attributes.js';
 import { writeDevconf } from '../netlink/devconf.js';
 import type { LinkMessage } from '../netlink/link.js';
@@ -65,6 +66,9 @@ export class KernelHost implements HostOps {
     const links = await this.rtnl.getLinks();
     const byIndex = new Map(links.map((l) => [l.index, l]));
     const interfaces: ObservedInterface[] = links.filter((l) => l.name !== 'lo').map((l) => observedInterface(l, byIndex));
+    // Drivers of hardware NICs, for slaves matched by driver; /sys shows this process's
+    // namespace only, so not for a host opened in another one.
+    if (this.netnsPath === undefined) await Promise.all(interfaces.filter((i) => i.kind === null).map(async (i) => nicDriver(i).catch(() => undefined)));
     const host: ObservedHost = {
       bondingAvailable: existsSync('/sys/module/bonding') || links.some((l) => l.kind === 'bond'),
       bonds: new Map(),
@@ -142,11 +146,38 @@ export class KernelHost implements HostOps {
     await this.rtnl.addAddress({ index: await this.#index(bond), address: cidr }, { replace: true });
   }
 
+  /**
+   * Adds a route without NLM_F_REPLACE unless the configuration asks for it: with REPLACE the
+   * kernel would silently take over a route to the same destination and metric through another
+   * interface (the default route DHCP gave eth0), which can cut the host off. EEXIST says so.
+   */
   async addRoute(bond: string, route: RouteSpec): Promise<void> {
-    await this.rtnl.addRoute(
-      { dst: route.to, oif: await this.#index(bond), ...(route.via ? { gateway: route.via } : {}), ...(route.metric !== undefined ? { priority: route.metric } : {}) },
-      { replace: true },
-    );
+    const index = await this.#index(bond);
+    const add = (replace: boolean) =>
+      this.rtnl.addRoute(
+        { dst: route.to, oif: index, ...(route.via ? { gateway: route.via } : {}), ...(route.metric !== undefined ? { priority: route.metric } : {}) },
+        { replace },
+      );
+    try {
+      await add(route.replace === true);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      // The route in the way is on this bond (a changed gateway): that one is ours to replace.
+      if (await this.#routeInWayIsOn(index, route)) return add(true);
+      const what = `route ${route.to}${route.via ? ` via ${route.via}` : ''}${route.metric !== undefined ? ` metric ${route.metric}` : ''}`;
+      throw Object.assign(
+        new Error(`${bond}: ${what}: a route to ${route.to} with this metric already exists and bondd did not make it; bondd does not replace it. Give this route another metric, remove the other one, or set replace: true on it under routes:`),
+        { cause: error, code: 'EEXIST' },
+      );
+    }
+  }
+
+  async #routeInWayIsOn(index: number, route: RouteSpec): Promise<boolean> {
+    const family = route.to.includes(':') ? AF_INET6 : AF_INET;
+    const routes = await this.rtnl.getRoutes({ family });
+    const isDefault = route.to === '0.0.0.0/0' || route.to === '::/0';
+    const same = routes.filter((r) => (isDefault ? r.dst === 'default' : canonicalNetwork(r.dst) === route.to) && (r.priority ?? 0) === (route.metric ?? (family === AF_INET6 ? 1024 : 0)));
+    return same.length > 0 && same.every((r) => r.oif === index);
   }
 
   async createVlan(device: string, link: string, id: number, alias: string): Promise<void> {
@@ -211,6 +242,13 @@ function canonicalCidr(text: string): string | null {
 function canonicalNetwork(text: string): string | null {
   const c = parseCidr(text);
   return typeof c === 'string' ? null : networkOf(c);
+}
+
+/** Sets `driver` from /sys/class/net/<if>/device/driver (a link to /sys/bus/.../drivers/<name>). */
+async function nicDriver(i: ObservedInterface): Promise<void> {
+  if (!/^[^/\0]{1,15}$/.test(i.name) || i.name === '.' || i.name === '..') return;
+  const target = await readlink(`/sys/class/net/${i.name}/device/driver`);
+  i.driver = target.slice(target.lastIndexOf('/') + 1);
 }
 
 function observedInterface(l: LinkMessage, byIndex: Map<number, LinkMessage>): ObservedInterface {

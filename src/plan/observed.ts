@@ -25,6 +25,8 @@ export interface ObservedInterface {
   bridge?: { stp: boolean; forwardDelay: number };
   /** IFLA_IFALIAS; bondd marks the VLANs and bridges it creates with `bondd:<bond>`. */
   alias?: string;
+  /** Kernel driver of a hardware NIC (/sys/class/net/<if>/device/driver), for slave matches. */
+  driver?: string;
   /** IPv6 device settings (/proc/sys/net/ipv6/conf/<dev>/), when the device has IPv6 state. */
   inet6?: { acceptRa: number; disableIpv6: number };
 }

@@ -2,7 +2,7 @@
  * The planner: a pure function from (desired configuration, observed host) to an ordered list of
  * steps that respects the bonding driver's rules, each labelled with its impact on traffic.
  *
- * Kernel rules encoded here (kernel-bonding.md §1.1, §4):
+ * Kernel rules encoded here (docs/kernel-notes.md §1, §2):
  * - `mode` needs the bond down and without slaves; a mode change also resets arp_validate,
  *   zeroes arp_interval and may switch miimon on, so every configured option is re-applied after it.
  * - needs-down options (lacp_rate, ad_select, ...) take the bond down for the change;
@@ -16,7 +16,7 @@
  */
 import type { ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { findOption, findSlaveOption, sameOptionValue } from '../bond/options.js';
+import { BOND_OPTIONS, applyOrderNames, findOption, findSlaveOption, miimonMultiples, namesASlave, sameOptionValue } from '../bond/options.js';
 import type { DesiredBond, DesiredConfig, RouteSpec, SlaveSpec } from '../config/types.js';
 import type { ObservedHost, ObservedInterface } from './observed.js';
 import { planStack, routeText, sameRoute, type StackAction, type StackPhases } from './stack-planner.js';
@@ -71,23 +71,12 @@ export interface Plan {
   impact: Impact;
 }
 
-/**
- * Order in which bond options are written. Mirrors the kernel's own netlink order
- * (bond_changelink) with the Debian ifenslave adjustments for sysfs: ARP targets before
- * arp_interval (the ARP monitor starts probing as soon as the interval is set), arp_interval
- * before arp_validate (a nonzero arp_interval turns miimon off, which arp_validate requires), and
- * miimon before the delays that are stored as multiples of it.
- */
-const APPLY_ORDER = [
-  'miimon', 'arp_ip_target', 'ns_ip6_target', 'arp_interval', 'arp_missed_max', 'arp_validate', 'arp_all_targets',
-  'updelay', 'downdelay', 'peer_notif_delay', 'use_carrier', 'fail_over_mac', 'xmit_hash_policy',
-  'primary_reselect', 'resend_igmp', 'num_grat_arp', 'num_unsol_na', 'all_slaves_active', 'min_links', 'lp_interval',
-  'packets_per_slave', 'lacp_active', 'lacp_rate', 'ad_select', 'ad_actor_sys_prio', 'ad_user_port_key',
-  'ad_actor_system', 'tlb_dynamic_lb', 'coupled_control',
-];
-const MIIMON_MULTIPLES = ['updelay', 'downdelay', 'peer_notif_delay'];
+/** Order in which bond options are written: the table's applyOrder (its header gives the rules). */
+const APPLY_ORDER = applyOrderNames();
+/** Stored as multiples of miimon, so re-applied whenever miimon changes. */
+const MIIMON_MULTIPLES = miimonMultiples().map((o) => o.name);
 /** Options that name a slave: applied after the slaves are enslaved, never at creation. */
-const AFTER_ENSLAVE = new Set(['primary', 'active_slave']);
+const AFTER_ENSLAVE = new Set(BOND_OPTIONS.filter(namesASlave).map((o) => o.name));
 const IMPACT_RANK: Record<Impact, number> = { none: 0, brief: 1, outage: 2 };
 
 function orderKey(name: string): number {
@@ -141,8 +130,55 @@ export function resolveSlave(spec: SlaveSpec, interfaces: readonly ObservedInter
   return byMac[0] ?? null;
 }
 
-function describeSlave(spec: SlaveSpec): string {
+export function describeSlave(spec: SlaveSpec): string {
+  if (spec.match && spec.name === undefined && spec.permMac === undefined) return `a NIC matching ${describeMatch(spec.match)}`;
   return spec.name ?? `permanent MAC ${spec.permMac}`;
+}
+
+function describeMatch(m: NonNullable<SlaveSpec['match']>): string {
+  return [m.name !== undefined ? `name ${m.name}` : '', m.driver !== undefined ? `driver ${m.driver}` : ''].filter(Boolean).join(' and ');
+}
+
+/** fnmatch-style glob (`*`, `?`, `[...]`, `[!...]`), as netplan and networkd match names and drivers. */
+function globMatches(glob: string, text: string): boolean {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    const end = c === '[' ? glob.indexOf(']', i + 1) : -1;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (end > i) {
+      re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else re += c.replace(/[\\^$.|+(){}[\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(text);
+}
+
+/** Whether an interface called `name` could be selected by the spec's hardware match (its driver is checked when planning). */
+export function mayMatch(spec: SlaveSpec, name: string): boolean {
+  if (!spec.match || spec.name !== undefined || spec.permMac !== undefined) return false;
+  return spec.match.name === undefined || globMatches(spec.match.name, name);
+}
+
+/**
+ * Slave specs with a hardware match (name glob, driver) resolved against the interfaces present
+ * now: one spec per matching NIC, in name order, carrying the spec's per-slave options. A match
+ * that finds nothing stays as it is (a pending slave, re-resolved when NICs appear). Bonds,
+ * VLANs and bridges never match.
+ */
+export function expandMatches(specs: readonly SlaveSpec[], interfaces: readonly ObservedInterface[]): SlaveSpec[] {
+  return specs.flatMap((spec) => {
+    const m = spec.match;
+    if (!m || spec.name !== undefined || spec.permMac !== undefined) return [spec];
+    const found = interfaces
+      .filter((i) => i.kind !== 'bond' && i.kind !== 'vlan' && i.kind !== 'bridge')
+      .filter((i) => (m.name === undefined || globMatches(m.name, i.name)) && (m.driver === undefined || (i.driver !== undefined && globMatches(m.driver, i.driver))))
+      .map((i) => i.name)
+      .sort();
+    if (found.length === 0) return [spec];
+    return found.map((name) => ({ ...spec, name }));
+  });
 }
 
 interface BondPlan {
@@ -163,7 +199,7 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
 
   // Resolve configured slaves to interfaces present now.
   const wanted: string[] = [];
-  for (const spec of desired.slaves) {
+  for (const spec of expandMatches(desired.slaves, host.interfaces)) {
     const found = resolveSlave(spec, host.interfaces);
     if (found === null) {
       pending.push({ bond, slave: spec, reason: `${describeSlave(spec)} is not present; it will be enslaved when it appears` });
@@ -236,6 +272,8 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
       step(out.early, { op: 'set-mac', mac: desired.macAddress }, hasSlavesNow ? 'brief' : 'none', `MAC ${observed?.mac ?? '(new bond)'} → ${desired.macAddress}`);
     }
   }
+  const firstSlaveMac = expectedFirstSlaveMac(desired, observed, wanted, host, hasSlavesNow);
+  if (firstSlaveMac) step(out.early, { op: 'set-mac', mac: firstSlaveMac.mac }, 'brief', firstSlaveMac.reason);
   if (desired.mtu !== undefined && (!observed || observed.mtu !== desired.mtu)) {
     step(out.early, { op: 'set-mtu', mtu: desired.mtu }, hasSlavesNow ? 'brief' : 'none', `MTU ${observed?.mtu ?? '(new bond)'} → ${desired.mtu}`);
   }
@@ -251,7 +289,7 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
     step(out.enslave, { op: 'enslave', slave: name }, 'none', `${name} is configured for ${bond}`);
   }
   // Per-slave options, compared with what the kernel reports for slaves already in place.
-  for (const spec of desired.slaves) {
+  for (const spec of expandMatches(desired.slaves, host.interfaces)) {
     const found = resolveSlave(spec, host.interfaces);
     if (!found || 'problem' in found || !wanted.includes(found.name)) continue;
     const current = observed?.slaves.find((s) => s.name === found.name && observedSlaves.includes(s.name));
@@ -311,6 +349,30 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
     }
   }
   return out;
+}
+
+/**
+ * The `first-slave` MAC policy, verified like any other setting. The kernel gives a bond the MAC
+ * of its first slave only while the bond's address is still the random one it was created with
+ * (addr_assign_type 1); once userspace has set one (type 3) the bond keeps it and programs it into
+ * every slave. udev's 99-default.link (MACAddressPolicy=persistent) sets one on every new bond
+ * when it handles the bond's uevent, racing the first enslave: if udev wins, the bond keeps
+ * udev's MAC. So a bond that has slaves and a MAC that is none of theirs gets its first
+ * configured slave's permanent MAC. Not with fail_over_mac=active, where the bond's MAC follows the active slave.
+ */
+function expectedFirstSlaveMac(desired: DesiredBond, observed: ObservedBond | null, wanted: string[], host: ObservedHost, hasSlavesNow: boolean): { mac: string; reason: string } | null {
+  if (desired.macAddress !== undefined && desired.macAddress !== 'first-slave') return null;
+  if (!observed || !hasSlavesNow || !wanted.length) return null;
+  const failOverMac = String(desired.options['fail_over_mac'] ?? observed.options['fail_over_mac'] ?? 'none');
+  if (failOverMac === 'active' || failOverMac === '1') return null;
+  const first = host.interfaces.find((i) => i.name === wanted[0]);
+  if (!first?.permMac || !observed.slaves.some((s) => s.name === first.name)) return null;
+  if (observed.mac === first.permMac) return null;
+  // A MAC that came from one of its slaves (say one being released now) is the kernel's doing,
+  // not a rewrite by someone else: left alone, changing it would only disturb the neighbours.
+  const slaveMacs = new Set(observed.slaves.map((s) => host.interfaces.find((i) => i.name === s.name)?.permMac));
+  if (slaveMacs.has(observed.mac)) return null;
+  return { mac: first.permMac, reason: `MAC ${observed.mac} is not the first slave's (${first.name} ${first.permMac}; policy first-slave)` };
 }
 
 function restoring(bond: string): string {

@@ -1,7 +1,7 @@
 /**
  * Loading the bonding driver.
  *
- * Kernel behaviour (reference §4.1):
+ * Kernel behaviour (docs/kernel-notes.md §4):
  * - Once the driver is initialised, every network namespace has /sys/class/net/bonding_masters
  *   (bond_net_init() creates it per namespace), so its presence means "bonding is usable".
  * - A driver built into the kernel has /sys/module/bonding (for its parameters) but no
@@ -12,7 +12,8 @@
  *   request_module("rtnl-link-bond") with the defaults, i.e. with that stray bond0.)
  * - bonding.ko depends on tls.ko; modprobe resolves that, insmod would not.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { posix } from 'node:path';
 
@@ -108,4 +109,15 @@ export async function ensureBondingLoaded(options: ModuleLoadOptions = {}): Prom
     }
   })();
   return loading;
+}
+
+/** True when the running kernel has the bonding driver, loaded or loadable. */
+export function hostHasBonding(): boolean {
+  if (existsSync('/sys/class/net/bonding_masters')) return true;
+  try {
+    // -n: dry run, resolves the module without loading it.
+    return spawnSync('modprobe', ['-n', '-q', 'bonding'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  } catch {
+    return false;
+  }
 }

@@ -176,79 +176,88 @@ export function parseProcBonding(text: string): ProcBond {
     if (pdu && /^\s/.test(raw) && parsePduLine(pdu, key, value)) continue;
     pdu = null;
 
-    if (section === 'slave' && slave) {
-      switch (key) {
-        case 'MII Status': slave.miiStatus = value; break;
-        case 'Speed': slave.speed = value; break;
-        case 'Duplex': slave.duplex = value; break;
-        case 'Link Failure Count': slave.linkFailureCount = int(value); break;
-        case 'Permanent HW addr': slave.permanentHwAddr = value.toLowerCase(); break;
-        case 'Slave queue ID': slave.queueId = int(value); break;
-        case 'Aggregator ID': slave.aggregatorId = value === 'N/A' ? null : int(value); break;
-        case 'Actor Churn State': slave.actorChurnState = value; break;
-        case 'Partner Churn State': slave.partnerChurnState = value; break;
-        case 'Actor Churned Count': slave.actorChurnedCount = int(value); break;
-        case 'Partner Churned Count': slave.partnerChurnedCount = int(value); break;
-        default: slave.extra[key] = value;
-      }
-      continue;
-    }
-    if (section === 'ad' || section === 'aggregator') {
-      const ad = bond.ad!;
-      if (key === 'Active Aggregator Info') {
-        section = 'aggregator';
-        ad.activeAggregator = { aggregatorId: NaN, numberOfPorts: NaN, actorKey: NaN, partnerKey: NaN, partnerMac: '' };
-        continue;
-      }
-      const agg = section === 'aggregator' ? ad.activeAggregator : null;
-      switch (key) {
-        case 'LACP active': ad.lacpActive = value; continue;
-        case 'LACP rate': ad.lacpRate = value; continue;
-        case 'Min links': ad.minLinks = int(value); continue;
-        case 'Aggregator selection policy (ad_select)': ad.aggregatorSelection = value; continue;
-        case 'System priority': ad.systemPriority = int(value); continue;
-        case 'System MAC address': ad.systemMac = value.toLowerCase(); continue;
-      }
-      if (agg) {
-        switch (key) {
-          case 'Aggregator ID': agg.aggregatorId = int(value); continue;
-          case 'Number of ports': agg.numberOfPorts = int(value); continue;
-          case 'Actor Key': agg.actorKey = int(value); continue;
-          case 'Partner Key': agg.partnerKey = int(value); continue;
-          case 'Partner Mac Address': agg.partnerMac = value.toLowerCase(); continue;
-        }
-      }
-      bond.extra[key] = value;
-      continue;
-    }
-    switch (key) {
-      case 'Bonding Mode': {
-        const m = value.match(/^(.*?)(?: \(fail_over_mac (\w+)\))?$/);
-        bond.modeText = m?.[1] ?? value;
-        if (m?.[2]) bond.failOverMac = m[2];
-        break;
-      }
-      case 'Transmit Hash Policy': bond.transmitHashPolicy = value.replace(/\s*\(\d+\)$/, ''); break;
-      case 'Primary Slave': {
-        const m = value.match(/^(\S+)(?: \(primary_reselect (\w+)\))?$/);
-        bond.primarySlave = m?.[1] === 'None' ? null : (m?.[1] ?? value);
-        if (m?.[2]) bond.primaryReselect = m[2];
-        break;
-      }
-      case 'Currently Active Slave': bond.currentlyActiveSlave = value === 'None' ? null : value; break;
-      case 'MII Status': bond.miiStatus = value; break;
-      case 'MII Polling Interval (ms)': bond.miiPollingIntervalMs = int(value); break;
-      case 'Up Delay (ms)': bond.upDelayMs = int(value); break;
-      case 'Down Delay (ms)': bond.downDelayMs = int(value); break;
-      case 'Peer Notification Delay (ms)': bond.peerNotificationDelayMs = int(value); break;
-      case 'ARP Polling Interval (ms)': bond.arpPollingIntervalMs = int(value); break;
-      case 'ARP Missed Max': bond.arpMissedMax = int(value); break;
-      case 'ARP IP target/s (n.n.n.n form)': bond.arpIpTargets = listOf(value); break;
-      case 'NS IPv6 target/s (xx::xx form)': bond.nsIp6Targets = listOf(value); break;
-      default: bond.extra[key] = value;
-    }
+    if (section === 'slave' && slave) slaveLine(slave, key, value);
+    else if (section === 'ad' || section === 'aggregator') section = adLine(bond, section, key, value);
+    else masterLine(bond, key, value);
   }
   return bond;
+}
+
+/** A `key: value` line of a slave's block. */
+function slaveLine(slave: ProcSlave, key: string, value: string): void {
+  switch (key) {
+    case 'MII Status': slave.miiStatus = value; break;
+    case 'Speed': slave.speed = value; break;
+    case 'Duplex': slave.duplex = value; break;
+    case 'Link Failure Count': slave.linkFailureCount = int(value); break;
+    case 'Permanent HW addr': slave.permanentHwAddr = value.toLowerCase(); break;
+    case 'Slave queue ID': slave.queueId = int(value); break;
+    case 'Aggregator ID': slave.aggregatorId = value === 'N/A' ? null : int(value); break;
+    case 'Actor Churn State': slave.actorChurnState = value; break;
+    case 'Partner Churn State': slave.partnerChurnState = value; break;
+    case 'Actor Churned Count': slave.actorChurnedCount = int(value); break;
+    case 'Partner Churned Count': slave.partnerChurnedCount = int(value); break;
+    default: slave.extra[key] = value;
+  }
+}
+
+/** A line of the "802.3ad info" block (and its active aggregator); returns the section it leaves. */
+function adLine(bond: ProcBond, section: 'ad' | 'aggregator', key: string, value: string): 'ad' | 'aggregator' {
+  const ad = bond.ad!;
+  if (key === 'Active Aggregator Info') {
+    ad.activeAggregator = { aggregatorId: NaN, numberOfPorts: NaN, actorKey: NaN, partnerKey: NaN, partnerMac: '' };
+    return 'aggregator';
+  }
+  const agg = section === 'aggregator' ? ad.activeAggregator : null;
+  switch (key) {
+    case 'LACP active': ad.lacpActive = value; return section;
+    case 'LACP rate': ad.lacpRate = value; return section;
+    case 'Min links': ad.minLinks = int(value); return section;
+    case 'Aggregator selection policy (ad_select)': ad.aggregatorSelection = value; return section;
+    case 'System priority': ad.systemPriority = int(value); return section;
+    case 'System MAC address': ad.systemMac = value.toLowerCase(); return section;
+  }
+  if (agg) {
+    switch (key) {
+      case 'Aggregator ID': agg.aggregatorId = int(value); return section;
+      case 'Number of ports': agg.numberOfPorts = int(value); return section;
+      case 'Actor Key': agg.actorKey = int(value); return section;
+      case 'Partner Key': agg.partnerKey = int(value); return section;
+      case 'Partner Mac Address': agg.partnerMac = value.toLowerCase(); return section;
+    }
+  }
+  bond.extra[key] = value;
+  return section;
+}
+
+/** A `key: value` line of the bond's own block at the top. */
+function masterLine(bond: ProcBond, key: string, value: string): void {
+  switch (key) {
+    case 'Bonding Mode': {
+      const m = value.match(/^(.*?)(?: \(fail_over_mac (\w+)\))?$/);
+      bond.modeText = m?.[1] ?? value;
+      if (m?.[2]) bond.failOverMac = m[2];
+      break;
+    }
+    case 'Transmit Hash Policy': bond.transmitHashPolicy = value.replace(/\s*\(\d+\)$/, ''); break;
+    case 'Primary Slave': {
+      const m = value.match(/^(\S+)(?: \(primary_reselect (\w+)\))?$/);
+      bond.primarySlave = m?.[1] === 'None' ? null : (m?.[1] ?? value);
+      if (m?.[2]) bond.primaryReselect = m[2];
+      break;
+    }
+    case 'Currently Active Slave': bond.currentlyActiveSlave = value === 'None' ? null : value; break;
+    case 'MII Status': bond.miiStatus = value; break;
+    case 'MII Polling Interval (ms)': bond.miiPollingIntervalMs = int(value); break;
+    case 'Up Delay (ms)': bond.upDelayMs = int(value); break;
+    case 'Down Delay (ms)': bond.downDelayMs = int(value); break;
+    case 'Peer Notification Delay (ms)': bond.peerNotificationDelayMs = int(value); break;
+    case 'ARP Polling Interval (ms)': bond.arpPollingIntervalMs = int(value); break;
+    case 'ARP Missed Max': bond.arpMissedMax = int(value); break;
+    case 'ARP IP target/s (n.n.n.n form)': bond.arpIpTargets = listOf(value); break;
+    case 'NS IPv6 target/s (xx::xx form)': bond.nsIp6Targets = listOf(value); break;
+    default: bond.extra[key] = value;
+  }
 }
 
 /** Mode name from the option table for a parsed file, or undefined for an unknown text. */

@@ -10,9 +10,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hostHasBonding } from '../../src/vm/guest.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 import { runCommand, useTopology, waitFor, type Topology } from '../netns/index.js';
 import {
   BONDD,
@@ -34,6 +35,9 @@ import {
   writeSysfs,
   type BondStatusLite,
 } from './helpers/daemon-harness.js';
+
+/** Preload that slows every kernel-changing host operation of a bondd process (see the file). */
+const SLOW_HOST_OPS = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'slow-host-ops.mjs');
 
 const canRun = inGuest || (process.getuid?.() === 0 && hostHasBonding());
 
@@ -262,7 +266,7 @@ describe.skipIf(!canRun)('bondd on the real driver', () => {
         ].join('\n'),
       )}`,
     });
-    const first = await Bondd.start(topo.host, { args: ['--config', config!], socket, stateDir, env: { BONDD_TEST_STEP_DELAY_MS: '300' }, ready: false });
+    const first = await Bondd.start(topo.host, { args: ['--config', config!], socket, stateDir, env: { NODE_OPTIONS: `--import=${SLOW_HOST_OPS}`, BONDD_SLOW_HOST_OPS_MS: '300' }, ready: false });
     let second: Bondd | undefined;
     try {
       await first.waitOutput(/apply 3\/\d+:/, 90_000);

@@ -1,6 +1,6 @@
 /**
  * The executor on the real driver, in process: a failure injected before any step of an apply
- * (ApplyOptions.failBeforeStep) must leave the namespace exactly as it was before the apply:
+ * (a throw from ApplyOptions.onStep) must leave the namespace exactly as it was before the apply:
  * every interface as `ip -j -d link show` reports it (counters aside), every global address and
  * the main routing table. Once for an apply that changes options, MTU, slaves, primary,
  * addresses and routes, once for a mode change (which releases every slave), through both
@@ -11,16 +11,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendKind, DesiredBond, DesiredConfig } from '../../src/config/types.js';
-import { apply, ApplyError } from '../../src/plan/executor.js';
+import { apply, ApplyError, type ApplyOptions } from '../../src/plan/executor.js';
 import { KernelHost } from '../../src/plan/host.js';
 import { describeStep, plan } from '../../src/plan/planner.js';
-import { hostHasBonding } from '../../src/vm/guest.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 import { runCommand, useTopology, waitFor, type Namespace, type Topology } from '../netns/index.js';
 import { addressSnapshot, inGuest, links, linkSnapshot, readSysfs } from './helpers/daemon-harness.js';
 
 const canRun = inGuest || (process.getuid?.() === 0 && hostHasBonding());
 
-function bond(b: Partial<DesiredBond> & { slaves: string[] }, backend: BackendKind): DesiredBond {
+/** A failure injected through the executor's onStep: the apply stops before step `i` and rolls back. */
+function failBefore(i: number): ApplyOptions {
+  return {
+    onStep: (step, index) => {
+      if (index === i) throw new Error(`injected failure before step ${i + 1}: ${describeStep(step)}`);
+    },
+  };
+}
+
+function bond(b: Omit<Partial<DesiredBond>, 'slaves'> & { slaves: string[] }, backend: BackendKind): DesiredBond {
   return {
     name: 'bond0',
     mode: 'active-backup',
@@ -142,7 +151,7 @@ describe.skipIf(!canRun)('executor: a failure midway through an apply restores t
         expect(steps.length).toBeGreaterThanOrEqual(7);
         for (const i of points(backend, steps.length, [2, 4, 6])) {
           const t = Date.now();
-          const error = await apply(B, host, { failBeforeStep: i }).then(() => null, (e: unknown) => e);
+          const error = await apply(B, host, failBefore(i)).then(() => null, (e: unknown) => e);
           expect(error, `failure before step ${i + 1}`).toBeInstanceOf(ApplyError);
           const e = error as ApplyError;
           expect(e.message).toContain(`injected failure before step ${i + 1}`);
@@ -174,7 +183,7 @@ describe.skipIf(!canRun)('executor: a failure midway through an apply restores t
         expect(steps.some((s) => s.op === 'set-mode')).toBe(true);
         for (const i of points(backend, steps.length, [3, 4, 6])) {
           const t = Date.now();
-          const error = await apply(C, host, { failBeforeStep: i }).then(() => null, (e: unknown) => e);
+          const error = await apply(C, host, failBefore(i)).then(() => null, (e: unknown) => e);
           expect(error, `failure before step ${i + 1}`).toBeInstanceOf(ApplyError);
           expect((error as ApplyError).rollbackErrors, (error as Error).message).toEqual([]);
           await expectRestored(topo.host, before, `state after a failure before step ${i + 1} (${describeStep(steps[i]!)})`);

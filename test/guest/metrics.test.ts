@@ -13,12 +13,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBackend } from '../../src/bond/open-backend.js';
+import { openBackend } from '../../src/backend/open-backend.js';
 import { Daemon, type Logger } from '../../src/daemon/daemon.js';
 import { renderMetrics } from '../../src/metrics/prometheus.js';
 import { parseProcBonding } from '../../src/sysfs/procfs.js';
 import { useTopology, waitFor, type Namespace } from '../netns/index.js';
-import { find, parseExposition, valueOf, type Family } from '../unit/metrics-parser.js';
+import { find, parseExposition, metricValue, type Family } from '../unit/metrics-parser.js';
 
 /** waitFor, typed without the falsy values it never returns. */
 async function until<T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, timeoutMs: number, stepMs?: number): Promise<T> {
@@ -58,13 +58,13 @@ describe('metrics from readBond() on the real driver', () => {
     };
     const check = async (f: Map<string, Family>, p: Awaited<ReturnType<typeof proc>>) => {
       const nx = await nodeExporterView(ns, 'bond0');
-      expect(valueOf(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(nx.slaves);
-      expect(valueOf(f, 'node_bonding_active', { master: 'bond0' })).toBe(nx.active);
-      expect(valueOf(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(p.slaves.length);
-      expect(valueOf(f, 'node_bonding_active', { master: 'bond0' })).toBe(p.slaves.filter((s) => s.miiStatus === 'up').length);
+      expect(metricValue(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(nx.slaves);
+      expect(metricValue(f, 'node_bonding_active', { master: 'bond0' })).toBe(nx.active);
+      expect(metricValue(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(p.slaves.length);
+      expect(metricValue(f, 'node_bonding_active', { master: 'bond0' })).toBe(p.slaves.filter((s) => s.miiStatus === 'up').length);
       for (const s of p.slaves) {
-        expect(valueOf(f, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: s.name }), s.name).toBe(s.linkFailureCount);
-        expect(valueOf(f, 'bondd_slave_mii_up', { bond: 'bond0', slave: s.name }), s.name).toBe(s.miiStatus === 'up' ? 1 : 0);
+        expect(metricValue(f, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: s.name }), s.name).toBe(s.linkFailureCount);
+        expect(metricValue(f, 'bondd_slave_mii_up', { bond: 'bond0', slave: s.name }), s.name).toBe(s.miiStatus === 'up' ? 1 : 0);
       }
       expect(f.get('bondd_active_slave_info')?.samples.map((s) => s.labels['slave'])).toEqual([p.currentlyActiveSlave]);
     };
@@ -75,9 +75,9 @@ describe('metrics from readBond() on the real driver', () => {
       }, 'bond0 to have an active slave with both slaves up', 10_000);
       const before = await scrape();
       await check(before, first);
-      expect(valueOf(before, 'node_bonding_active', { master: 'bond0' })).toBe(2);
-      expect(valueOf(before, 'bondd_bond_info', { bond: 'bond0', mode: 'active-backup' })).toBe(1);
-      expect(valueOf(before, 'bondd_bond_miimon_interval_seconds', { bond: 'bond0' })).toBe(0.1);
+      expect(metricValue(before, 'node_bonding_active', { master: 'bond0' })).toBe(2);
+      expect(metricValue(before, 'bondd_bond_info', { bond: 'bond0', mode: 'active-backup' })).toBe(1);
+      expect(metricValue(before, 'bondd_bond_miimon_interval_seconds', { bond: 'bond0' })).toBe(0.1);
 
       const active = first.currentlyActiveSlave!;
       const other = active === 'eth0' ? 'eth1' : 'eth0';
@@ -89,10 +89,10 @@ describe('metrics from readBond() on the real driver', () => {
       const f = await scrape();
       await check(f, after);
       // One slave still up: node_bonding_active counts it although it was the backup before.
-      expect(valueOf(f, 'node_bonding_active', { master: 'bond0' })).toBe(1);
-      expect(valueOf(f, 'bondd_slave_mii_status', { bond: 'bond0', slave: active, status: 'down' })).toBe(1);
-      expect(valueOf(f, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: active })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(f, 'bondd_slave_active', { bond: 'bond0', slave: other })).toBe(1);
+      expect(metricValue(f, 'node_bonding_active', { master: 'bond0' })).toBe(1);
+      expect(metricValue(f, 'bondd_slave_mii_status', { bond: 'bond0', slave: active, status: 'down' })).toBe(1);
+      expect(metricValue(f, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: active })).toBeGreaterThanOrEqual(1);
+      expect(metricValue(f, 'bondd_slave_active', { bond: 'bond0', slave: other })).toBe(1);
     } finally {
       await backend.close();
     }
@@ -140,12 +140,12 @@ describe('bondd serving metrics for a bond it manages', () => {
         const f = await scrape();
         return find(f, 'node_bonding_active', { master: 'bond0' })?.value === 2 && f.get('bondd_active_slave_info') ? f : null;
       }, 'bond0 up with both slaves and an active one, seen through /metrics', 20_000, 100);
-      expect(valueOf(ready, 'bondd_drift', { bond: 'bond0' })).toBe(0);
-      expect(valueOf(ready, 'bondd_bond_carrier', { bond: 'bond0' })).toBe(1);
-      expect(valueOf(ready, 'node_bonding_slaves', { master: 'bond0' })).toBe(2);
+      expect(metricValue(ready, 'bondd_drift', { bond: 'bond0' })).toBe(0);
+      expect(metricValue(ready, 'bondd_bond_carrier', { bond: 'bond0' })).toBe(1);
+      expect(metricValue(ready, 'node_bonding_slaves', { master: 'bond0' })).toBe(2);
       const active = ready.get('bondd_active_slave_info')!.samples[0]!.labels['slave']!;
       const other = active === 'eth0' ? 'eth1' : 'eth0';
-      const failoversBefore = valueOf(ready, 'bondd_failovers_total', { bond: 'bond0' });
+      const failoversBefore = metricValue(ready, 'bondd_failovers_total', { bond: 'bond0' });
 
       // The textfile: written at start and after the bond events of the apply; no node_bonding_*.
       const tf = await until(() => {
@@ -153,7 +153,7 @@ describe('bondd serving metrics for a bond it manages', () => {
         return f && find(f, 'bondd_active_slave_info', { bond: 'bond0', slave: active }) ? f : null;
       }, 'the textfile to name the active slave', 10_000, 50);
       expect(tf.has('node_bonding_active')).toBe(false);
-      expect(valueOf(tf, 'bondd_bond_slaves', { bond: 'bond0' })).toBe(2);
+      expect(metricValue(tf, 'bondd_bond_slaves', { bond: 'bond0' })).toBe(2);
 
       await topo.cutCarrier(active);
       const after = await until(async () => {
@@ -162,14 +162,14 @@ describe('bondd serving metrics for a bond it manages', () => {
       }, `/metrics to show ${other} active`, 10_000, 50);
       const counted = await until(async () => {
         const f = await scrape();
-        return valueOf(f, 'bondd_failovers_total', { bond: 'bond0' }) === failoversBefore + 1 ? f : null;
+        return metricValue(f, 'bondd_failovers_total', { bond: 'bond0' }) === failoversBefore + 1 ? f : null;
       }, 'bondd_failovers_total to count the failover', 5_000, 50);
-      expect(valueOf(counted, 'node_bonding_active', { master: 'bond0' })).toBe(1);
-      expect(valueOf(after, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: active })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(after, 'bondd_slave_mii_up', { bond: 'bond0', slave: active })).toBe(0);
+      expect(metricValue(counted, 'node_bonding_active', { master: 'bond0' })).toBe(1);
+      expect(metricValue(after, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: active })).toBeGreaterThanOrEqual(1);
+      expect(metricValue(after, 'bondd_slave_mii_up', { bond: 'bond0', slave: active })).toBe(0);
       await waitFor(() => {
         const f = parseExposition(readFileSync(textfile, 'utf8'));
-        return find(f, 'bondd_active_slave_info', { bond: 'bond0', slave: other }) && valueOf(f, 'bondd_failovers_total', { bond: 'bond0' }) === failoversBefore + 1;
+        return find(f, 'bondd_active_slave_info', { bond: 'bond0', slave: other }) && metricValue(f, 'bondd_failovers_total', { bond: 'bond0' }) === failoversBefore + 1;
       }, 'the textfile to follow the failover', 5_000, 50);
     } finally {
       await daemon.stop();

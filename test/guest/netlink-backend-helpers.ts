@@ -4,10 +4,10 @@
  * one namespace.
  */
 import type { BondBackend } from '../../src/bond/backend.js';
-import { NetlinkBackend } from '../../src/bond/netlink-backend.js';
+import { NetlinkBackend } from '../../src/backend/netlink-backend.js';
 import type { BondMode, BondOption, OptionValue } from '../../src/bond/option-types.js';
 import { BOND_OPTIONS, modeUsesArp, optionsForMode } from '../../src/bond/options.js';
-import { SysfsBackend } from '../../src/sysfs/backend.js';
+import { SysfsBackend } from '../../src/backend/sysfs-backend.js';
 
 /** Which link monitor an option set uses: the two exclude each other. */
 export type Monitor = 'mii' | 'arp';

@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ObservedBond } from '../../src/bond/backend.js';
 import { BondError } from '../../src/bond/errors.js';
-import { NetlinkBackend } from '../../src/bond/netlink-backend.js';
-import { openBackend } from '../../src/bond/open-backend.js';
+import { NetlinkBackend } from '../../src/backend/netlink-backend.js';
+import { openBackend } from '../../src/backend/open-backend.js';
 import type { BondMode, OptionValue } from '../../src/bond/option-types.js';
 import { MODES, findOption, sameOptionValue } from '../../src/bond/options.js';
 import { IFLA_BOND_MODE, RTNLGRP_LINK, RTM_GETLINK } from '../../src/netlink/constants.js';

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DhcpClientStatus } from '../../src/dhcp/supervisor.js';
-import { hostHasBonding } from '../../src/vm/guest.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 import { runCommand, useTopology, waitFor, type Topology } from '../netns/index.js';
 import { Bondd, inGuest, requireBuilt, scratchDir, writeFiles } from './helpers/daemon-harness.js';
 import { allLayersPass, buildPartner, ping } from './helpers/stack-lab.js';

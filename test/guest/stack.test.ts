@@ -18,7 +18,7 @@ import { parseYamlConfig } from '../../src/config/yaml.js';
 import { apply, ApplyError } from '../../src/plan/executor.js';
 import { KernelHost } from '../../src/plan/host.js';
 import { describeStep, plan } from '../../src/plan/planner.js';
-import { hostHasBonding } from '../../src/vm/guest.js';
+import { hostHasBonding } from '../../src/sysfs/module.js';
 import { runCommand, useTopology, waitFor, type Topology } from '../netns/index.js';
 import { addressSnapshot, Bondd, inGuest, link, scratchDir, sleep, writeFiles } from './helpers/daemon-harness.js';
 import { allLayersPass, buildPartner, routesOf, settled, stackState } from './helpers/stack-lab.js';
@@ -132,7 +132,7 @@ describe.skipIf(!canRun)('the bond stack on the real driver', () => {
     for (const point of points) {
       await settled(topo.host);
       const before = await stackState(topo.host);
-      const error = await apply(change, host, { failBeforeStep: point }).then(() => null, (e: unknown) => e);
+      const error = await apply(change, host, { onStep: (_step, index) => { if (index === point) throw new Error(`injected failure before step ${point + 1}`); } }).then(() => null, (e: unknown) => e);
       expect(error, `failure before step ${point + 1} (${steps[point]})`).toBeInstanceOf(ApplyError);
       expect((error as ApplyError).rolledBack, (error as ApplyError).message).toBe(true);
       await settled(topo.host);

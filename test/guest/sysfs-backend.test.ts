@@ -14,7 +14,7 @@ import type { ObservedBond } from '../../src/bond/backend.js';
 import { BondError } from '../../src/bond/errors.js';
 import type { BondMode, BondOption, OptionValue } from '../../src/bond/option-types.js';
 import { effectiveDefaults, optionsForMode, sameOptionValue } from '../../src/bond/options.js';
-import { SysfsBackend } from '../../src/sysfs/backend.js';
+import { SysfsBackend } from '../../src/backend/sysfs-backend.js';
 import { bondingAvailable, ensureBondingLoaded } from '../../src/sysfs/module.js';
 import { parseProcBonding, type ProcBond } from '../../src/sysfs/procfs.js';
 import { type Namespace, type Topology, useTopology, waitFor } from '../netns/index.js';

@@ -9,7 +9,7 @@ import type { ObservedBond } from '../../src/bond/backend.js';
 import { renderMetrics } from '../../src/metrics/prometheus.js';
 import { MetricsServer } from '../../src/metrics/server.js';
 import { activeBackup, lacp, slave } from '../unit/metrics-fixtures.js';
-import { parseExposition, valueOf } from '../unit/metrics-parser.js';
+import { parseExposition, metricValue } from '../unit/metrics-parser.js';
 
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -57,28 +57,28 @@ describe('metrics endpoint over HTTP', () => {
     expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(body));
     const f = parseExposition(body);
     expect(f.get('node_bonding_slaves')?.type).toBe('gauge');
-    expect(valueOf(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(2);
-    expect(valueOf(f, 'node_bonding_active', { master: 'bond0' })).toBe(1);
-    expect(valueOf(f, 'node_bonding_active', { master: 'lacp0' })).toBe(2);
-    expect(valueOf(f, 'bondd_active_slave_info', { bond: 'bond0', slave: 'eth0' })).toBe(1);
+    expect(metricValue(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(2);
+    expect(metricValue(f, 'node_bonding_active', { master: 'bond0' })).toBe(1);
+    expect(metricValue(f, 'node_bonding_active', { master: 'lacp0' })).toBe(2);
+    expect(metricValue(f, 'bondd_active_slave_info', { bond: 'bond0', slave: 'eth0' })).toBe(1);
     expect(f.get('bondd_failovers_total')?.type).toBe('counter');
-    expect(valueOf(f, 'bondd_failovers_total', { bond: 'bond0' })).toBe(1);
-    expect(valueOf(f, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: 'eth1' })).toBe(3);
-    expect(valueOf(f, 'bondd_lacp_port_in_sync', { bond: 'lacp0', slave: 'eth2' })).toBe(1);
-    expect(valueOf(f, 'bondd_lacp_port_collecting_distributing', { bond: 'lacp0', slave: 'eth3' })).toBe(0);
-    expect(valueOf(f, 'bondd_lacp_aggregator_id', { bond: 'lacp0', slave: 'eth3' })).toBe(2);
-    const generated = valueOf(f, 'bondd_metrics_generated_timestamp_seconds');
+    expect(metricValue(f, 'bondd_failovers_total', { bond: 'bond0' })).toBe(1);
+    expect(metricValue(f, 'bondd_slave_link_failures_total', { bond: 'bond0', slave: 'eth1' })).toBe(3);
+    expect(metricValue(f, 'bondd_lacp_port_in_sync', { bond: 'lacp0', slave: 'eth2' })).toBe(1);
+    expect(metricValue(f, 'bondd_lacp_port_collecting_distributing', { bond: 'lacp0', slave: 'eth3' })).toBe(0);
+    expect(metricValue(f, 'bondd_lacp_aggregator_id', { bond: 'lacp0', slave: 'eth3' })).toBe(2);
+    const generated = metricValue(f, 'bondd_metrics_generated_timestamp_seconds');
     expect(Math.abs(generated - Date.now() / 1000)).toBeLessThan(60);
 
     // A failover happens between two scrapes.
     source.bonds = [activeBackup({ activeSlave: 'eth1', slaves: [slave('eth0', { mii: 'down', carrier: false, linkFailureCount: 1 }), slave('eth1', { state: 'active' })] })];
     source.failovers.set('bond0', 2);
     const g = parseExposition(await (await fetch(server.address.url)).text());
-    expect(valueOf(g, 'bondd_active_slave_info', { bond: 'bond0', slave: 'eth1' })).toBe(1);
+    expect(metricValue(g, 'bondd_active_slave_info', { bond: 'bond0', slave: 'eth1' })).toBe(1);
     expect(g.get('bondd_active_slave_info')!.samples).toHaveLength(1);
-    expect(valueOf(g, 'bondd_failovers_total', { bond: 'bond0' })).toBe(2);
-    expect(valueOf(g, 'bondd_slave_mii_up', { bond: 'bond0', slave: 'eth0' })).toBe(0);
-    expect(valueOf(g, 'bondd_slave_mii_status', { bond: 'bond0', slave: 'eth0', status: 'down' })).toBe(1);
+    expect(metricValue(g, 'bondd_failovers_total', { bond: 'bond0' })).toBe(2);
+    expect(metricValue(g, 'bondd_slave_mii_up', { bond: 'bond0', slave: 'eth0' })).toBe(0);
+    expect(metricValue(g, 'bondd_slave_mii_status', { bond: 'bond0', slave: 'eth0', status: 'down' })).toBe(1);
     expect(g.has('bondd_lacp_port_in_sync')).toBe(false);
     expect(source.renders).toBe(2);
   });
@@ -141,7 +141,7 @@ describe('metrics endpoint over HTTP', () => {
     expect(server.address.host).toBe('::1');
     expect(server.address.url).toMatch(/^http:\/\/\[::1\]:\d+\/metrics$/);
     const f = parseExposition(await (await fetch(server.address.url)).text());
-    expect(valueOf(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(2);
+    expect(metricValue(f, 'node_bonding_slaves', { master: 'bond0' })).toBe(2);
   });
 
   it('refuses a non-loopback address unless allowed, and reports an address in use', async () => {

@@ -31,11 +31,17 @@ describe.skipIf(!hasAnalyze)('systemd unit', () => {
     const bin = join(dir, 'bondd');
     await writeFile(bin, `#!/bin/sh\nexec ${process.execPath} ${join(ROOT, 'dist/src/daemon/main.js')} "$@"\n`);
     await chmod(bin, 0o755);
+    const ctl = join(dir, 'bondctl');
+    await writeFile(ctl, `#!/bin/sh\nexec ${process.execPath} ${join(ROOT, 'dist/src/cli/main.js')} "$@"\n`);
+    await chmod(ctl, 0o755);
     const unit = await readFile(join(ROOT, 'systemd/bondd.service'), 'utf8');
     expect(unit).toContain('ExecStart=/usr/local/bin/bondd ');
     expect(unit).toMatch(/^Type=notify$/m);
-    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
-    await writeFile(join(dir, 'bondd.service'), unit.replaceAll('/usr/local/bin/bondd', bin));
+    // Reload through the control socket (synchronous, fails when bondd rejects the file); an
+    // invalid configuration (exit 2) is not restarted in a loop.
+    expect(unit).toMatch(/^ExecReload=\/usr\/local\/bin\/bondctl reload$/m);
+    expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
+    await writeFile(join(dir, 'bondd.service'), unit.replaceAll('/usr/local/bin/bondd', bin).replaceAll('/usr/local/bin/bondctl', ctl));
     const result = await run('systemd-analyze', ['verify', '--man=no', join(dir, 'bondd.service')]).then(
       (r) => ({ code: 0, stderr: r.stderr }),
       (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }),

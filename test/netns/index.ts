@@ -29,14 +29,14 @@ export async function useNamespace(role: string): Promise<Namespace> {
   return ns;
 }
 
-/** Polls `check` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 5000, stepMs = 20): Promise<T> {
+/** Polls `check` until it returns a truthy value (which it resolves to) or the time runs out. */
+export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 5000, stepMs = 20): Promise<Exclude<T, null | undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as Exclude<T, null | undefined | false>;
     } catch (error) {
       last = error;
     }

@@ -92,8 +92,10 @@ const IFCFG_CASES: Case[] = [
     expect: [{ file: 'ifcfg-bond0', line: 4, path: 'BONDING_OPTS.lacp_rat', fragment: "unknown bond option 'lacp_rat' (did you mean 'lacp_rate'?)" }],
   },
   { name: 'master-without-bond', expect: [{ file: 'ifcfg-eth1', line: 3, path: 'MASTER', fragment: 'MASTER=bond1, but there is no ifcfg file for bond1' }] },
-  { name: 'dhcp', expect: [{ file: 'ifcfg-bond0', line: 2, path: 'BOOTPROTO', fragment: 'BOOTPROTO=dhcp is not supported' }] },
-  { name: 'unquoted-space', expect: [{ file: 'ifcfg-bond0', line: 4, path: 'BONDING_OPTS', fragment: "unquoted space before 'miimon=100'" }] },
+  // BOOTPROTO=dhcp is imported (a DHCP client on the bond); bootp is not.
+  { name: 'bootp', expect: [{ file: 'ifcfg-bond0', line: 2, path: 'BOOTPROTO', fragment: 'BOOTPROTO=bootp is not supported' }] },
+  // `KEY=a b=c` is two assignments (imported as the shell ran it, with a warning); `KEY=a b c` runs a command.
+  { name: 'unquoted-space', expect: [{ file: 'ifcfg-bond0', line: 4, path: 'BONDING_OPTS', fragment: "unquoted space before 'miimon 100'" }] },
   { name: 'unterminated-quote', expect: [{ file: 'ifcfg-bond0', line: 2, path: 'BONDING_OPTS', fragment: 'unterminated double quote' }] },
   { name: 'modprobe-bad-value', expect: [{ file: 'modprobe.conf', line: 2, path: 'options bond0 miimon', fragment: '"abc" is not a whole number' }] },
   {
@@ -103,9 +105,10 @@ const IFCFG_CASES: Case[] = [
   { name: 'bad-mode', expect: [{ file: 'ifcfg-bond0', line: 2, path: 'BONDING_OPTS.mode', fragment: '"9" is not one of balance-rr (0)' }] },
   { name: 'bad-mtu', expect: [{ file: 'ifcfg-bond0', line: 3, path: 'MTU', fragment: "'70000' is not a valid MTU (valid: 68..65535)" }] },
   { name: 'duplicate-device', expect: [{ file: 'ifcfg-eth0-copy', line: 1, path: 'DEVICE', fragment: 'eth0 is already defined by' }] },
+  // A delay that is not a multiple of miimon is imported rounded down, as the kernel ran it (warning).
   {
-    name: 'updelay-rounding',
-    expect: [{ file: 'ifcfg-bond0', line: 3, path: 'BONDING_OPTS.updelay', fragment: 'updelay (250) is not a multiple of miimon (100): the kernel would round it down to 200' }],
+    name: 'miimon-and-arp',
+    expect: [{ file: 'ifcfg-bond0', line: 3, path: 'BONDING_OPTS.arp_interval', fragment: 'miimon (100) and arp_interval (1000) can not both be on' }],
   },
   { name: 'primary-not-slave', expect: [{ file: 'ifcfg-bond0', line: 2, path: 'BONDING_OPTS.primary', fragment: 'eth2 is not among the slaves of bond0 (slaves: eth0, eth1)' }] },
   { name: 'bad-hwaddr', expect: [{ file: 'ifcfg-eth1', line: 2, path: 'HWADDR', fragment: "'52:54:00:12:34' is not a MAC address" }] },

@@ -30,7 +30,9 @@ describe('addresses', () => {
       ['::', '::'],
       ['::1', '::1'],
       ['fe80::', 'fe80::'],
-      ['::ffff:192.0.2.1', '::ffff:c000:201'],
+      ['::ffff:192.0.2.1', '::ffff:192.0.2.1'], // IPv4-mapped: dotted, as inet_ntop and the netlink decoder print it
+      ['::ffff:c000:201', '::ffff:192.0.2.1'],
+      ['::fffe:c000:201', '::fffe:c000:201'],
       ['2001:db8::0:0:10', '2001:db8::10'],
     ];
     for (const [input, want] of cases) {

@@ -157,6 +157,13 @@ describe('defaults and spellings', () => {
     expect(b1!.gateway).toEqual({ v4: '198.51.100.1' });
   });
 
+  it('a route may take over an existing one only with replace: true', () => {
+    const base = 'bonds:\n  bond0:\n    mode: active-backup\n    options: {miimon: 100}\n    slaves: [eth0]\n    addresses: [192.0.2.10/24]\n    routes:\n';
+    expect(parse(`${base}      - {to: default, via: 192.0.2.1, replace: true}\n`).config.bonds[0]!.routes).toEqual([{ to: '0.0.0.0/0', via: '192.0.2.1', replace: true }]);
+    expect(parse(`${base}      - {to: default, via: 192.0.2.1, replace: false}\n`).config.bonds[0]!.routes).toEqual([{ to: '0.0.0.0/0', via: '192.0.2.1' }]);
+    expect(errorOf(`${base}      - {to: default, via: 192.0.2.1, replace: yes please}\n`).message).toMatch(/:8:.*routes\[0\]\.replace: .*is not true or false/);
+  });
+
   it('anchors and aliases', () => {
     const r = parse(
       'bonds:\n  bond0:\n    mode: active-backup\n    options: &mon {miimon: 100, updelay: 200}\n    slaves: [eth0]\n  bond1:\n    mode: balance-tlb\n    options: *mon\n    slaves: [eth1]\n',
@@ -234,7 +241,7 @@ describe('slaves', () => {
     expect(r.warnings.map((w) => `${w.line}:${w.column} ${w.path}: ${w.message}`)).toEqual(['5:5 bonds.bond0.slaves: bond0 has no slaves; it will come up without carrier']);
     const e = errorOf('bonds:\n  bond0:\n    mode: balance-xor\n    options: {miimon: 100}\n    slaves:\n      - {queue_id: 1}\n      - {name: eth1, miimon: 5}\n');
     expect(e.problems.map((p) => `${p.line}:${p.column} ${p.path}`)).toEqual(['6:9 bonds.bond0.slaves[0]', '7:22 bonds.bond0.slaves[1].miimon']);
-    expect(e.problems[0]!.message).toBe('a slave needs a name or a mac (its permanent MAC address)');
+    expect(e.problems[0]!.message).toBe('a slave needs a name, a mac (its permanent MAC address) or a match (name glob, driver)');
     expect(e.problems[1]!.message).toContain('miimon is a bond option, set it under options:');
   });
 });

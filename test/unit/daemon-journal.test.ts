@@ -1,12 +1,12 @@
 /**
- * The event journal (src/daemon/journal.ts): persistence across a restart, corrupt lines from a
+ * The event journal (src/state/journal.ts): persistence across a restart, corrupt lines from a
  * crash mid-write, the bound on memory and on the file, filters, subscriptions.
  */
 import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, type JournalEntry, type JournalKind } from '../../src/daemon/journal.js';
+import { Journal, type JournalEntry, type JournalKind } from '../../src/state/journal.js';
 
 let dir: string;
 beforeEach(async () => {

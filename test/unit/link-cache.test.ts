@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LinkCache } from '../../src/daemon/link-cache.js';
+import { LinkCache } from '../../src/state/link-cache.js';
 import type { LinkMessage } from '../../src/netlink/link.js';
 
 function link(index: number, name: string, extra: Partial<LinkMessage> = {}): LinkMessage {

@@ -1,6 +1,6 @@
 /** The test parser must reject what Prometheus rejects, or the other metrics tests prove little. */
 import { describe, expect, it } from 'vitest';
-import { parseExposition, valueOf } from './metrics-parser.js';
+import { parseExposition, metricValue } from './metrics-parser.js';
 
 describe('test exposition parser', () => {
   it('reads families, escapes, special values and timestamps', () => {
@@ -9,9 +9,9 @@ describe('test exposition parser', () => {
     );
     expect(f.get('a_total')).toMatchObject({ help: 'A \\ help\nline.', type: 'counter' });
     expect(f.get('a_total')!.samples[0]).toEqual({ name: 'a_total', labels: { x: 'q"\\\n', y: '2' }, value: 3, timestamp: 1700000000000 });
-    expect(valueOf(f, 'b')).toBeNaN();
-    expect(valueOf(f, 'c')).toBe(Infinity);
-    expect(valueOf(f, 'd')).toBe(-1500);
+    expect(metricValue(f, 'b')).toBeNaN();
+    expect(metricValue(f, 'c')).toBe(Infinity);
+    expect(metricValue(f, 'd')).toBe(-1500);
   });
 
   it.each([

@@ -142,7 +142,7 @@ export function parseExposition(text: string): Map<string, Family> {
 }
 
 /** The value of one series; throws when it is absent. */
-export function valueOf(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
+export function metricValue(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
   const sample = find(families, name, labels);
   if (!sample) throw new Error(`no sample ${name}${JSON.stringify(labels)}`);
   return sample.value;

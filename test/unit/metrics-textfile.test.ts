@@ -1,18 +1,27 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TextfilePathError, TextfileWriter, validateTextfilePath, writeFileAtomic } from '../../src/metrics/textfile.js';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'bondd-textfile-'));
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
 });
 afterEach(() => {
+  vi.useRealTimers();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Lets real I/O (the file writes) finish without sleeping: turns of the event loop until `done`
+ * holds. Timers are fake in these tests; time only moves through vi.advanceTimersByTimeAsync.
+ */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 10_000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  if (!done()) throw new Error(`still waiting for ${what}`);
+}
 
 describe('validateTextfilePath', () => {
   it('accepts absolute *.prom paths', () => {
@@ -54,17 +63,20 @@ describe('TextfileWriter', () => {
     const file = join(dir, 'bondd.prom');
     const w = new TextfileWriter({ path: file, debounceMs: 40, render: async () => `x ${++renders}\n` });
     for (let i = 0; i < 20; i++) w.schedule();
+    await vi.advanceTimersByTimeAsync(39);
     expect(renders).toBe(0);
-    await sleep(150);
+    await vi.advanceTimersByTimeAsync(1);
+    await until(() => w.writes === 1, 'the first write');
     expect(renders).toBe(1);
-    expect(w.writes).toBe(1);
     expect(readFileSync(file, 'utf8')).toBe('x 1\n');
     // A steady stream does not starve the file: the window is not extended by later calls.
-    const start = Date.now();
     const stream = setInterval(() => w.schedule(), 10);
-    await sleep(130);
+    for (let step = 0; step < 13; step++) {
+      await vi.advanceTimersByTimeAsync(10);
+      await until(() => renders === w.writes, 'the write in progress');
+    }
     clearInterval(stream);
-    expect(w.writes, `writes during a ${Date.now() - start} ms stream`).toBeGreaterThanOrEqual(2);
+    expect(w.writes, 'writes during a 130 ms stream (one per 40 ms window)').toBeGreaterThanOrEqual(3);
     await w.close();
   });
 
@@ -81,12 +93,12 @@ describe('TextfileWriter', () => {
       },
     });
     const first = w.writeNow();
-    await sleep(5);
+    await until(() => renders === 1, 'the first render');
     void w.writeNow();
     void w.writeNow();
     release();
     await first;
-    await sleep(20);
+    await until(() => w.writes === 2, 'the second write');
     expect(renders).toBe(2);
     expect(readFileSync(file, 'utf8')).toBe('x 2\n');
     await w.close();
@@ -123,11 +135,11 @@ describe('TextfileWriter', () => {
     await w.writeNow();
     w.schedule();
     await w.close({ remove: true });
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(60);
     expect(renders).toBe(1);
     expect(readdirSync(dir)).toEqual([]);
     w.schedule();
-    await sleep(40);
+    await vi.advanceTimersByTimeAsync(40);
     expect(renders).toBe(1);
   });
 });

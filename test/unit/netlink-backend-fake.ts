@@ -3,7 +3,7 @@
  * served as real RTM_NEWLINK payloads (encoded with linkRequest(), decoded by the real decoder),
  * and every request is recorded as bytes so that tests check the wire format.
  */
-import type { BackendRtnl } from '../../src/bond/netlink-backend.js';
+import type { BackendRtnl } from '../../src/backend/netlink-backend.js';
 import { AttrMap, u8 } from '../../src/netlink/attributes.js';
 import {
   ENODEV,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import type { ObservedBond } from '../../src/bond/backend.js';
-import { bondOptionsFromLink, decodeOptionValue, encodeOptionValue, observeBond, slaveOptionsFromLink } from '../../src/bond/netlink-backend.js';
+import { bondOptionsFromLink, decodeOptionValue, encodeOptionValue, observeBond, slaveOptionsFromLink } from '../../src/backend/netlink-backend.js';
 import type { BondOption, OptionValue } from '../../src/bond/option-types.js';
 import { BOND_OPTIONS, SLAVE_OPTIONS, findOption } from '../../src/bond/options.js';
 import { decodeAttrs } from '../../src/netlink/attributes.js';

@@ -4,11 +4,11 @@
  * with ifi_change=IFF_UP + IFLA_MASTER, slave options in IFLA_INFO_SLAVE_DATA; kernel errors as
  * BondError naming the option; validation before anything is sent.
  */
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 
 import { BondError } from '../../src/bond/errors.js';
-import { NetlinkBackend, encodeOptionValue, isOwnNamespace } from '../../src/bond/netlink-backend.js';
-import { openBackend } from '../../src/bond/open-backend.js';
+import { NetlinkBackend, encodeOptionValue, isOwnNamespace } from '../../src/backend/netlink-backend.js';
+import { openBackend } from '../../src/backend/open-backend.js';
 import { findOption, findSlaveOption } from '../../src/bond/options.js';
 import { AttrMap, decodeAttrs, u32, u8 } from '../../src/netlink/attributes.js';
 import {
@@ -57,7 +57,7 @@ function world(): FakeLink[] {
 
 let rtnl: FakeRtnl;
 let backend: NetlinkBackend;
-let loadModule: ReturnType<typeof vi.fn>;
+let loadModule: Mock<() => Promise<void>>;
 
 beforeEach(() => {
   rtnl = new FakeRtnl(world());

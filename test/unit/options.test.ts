@@ -46,7 +46,7 @@ const ALL = [...BOND_OPTIONS, ...SLAVE_OPTIONS];
 const byName = (name: string): BondOption => resolveOption(name);
 const names = (options: readonly BondOption[]): string[] => options.map((o) => o.name);
 
-/** The files of /sys/class/net/<bond>/bonding/ on 6.1.192 (reference §1.2, observed). */
+/** The files of /sys/class/net/<bond>/bonding/ on 6.1.192 (observed in the test VM). */
 const SYSFS_6_1_192 = (
   'active_slave ad_actor_key ad_actor_sys_prio ad_actor_system ad_aggregator ad_num_ports ad_partner_key ' +
   'ad_partner_mac ad_select ad_user_port_key all_slaves_active arp_all_targets arp_interval arp_ip_target ' +
@@ -121,7 +121,7 @@ describe('option table', () => {
     if (option.default !== null) expect(parseOptionValue(option, option.default)).toEqual(option.default);
   });
 
-  it('encodes the kernel flags of reference §4.3 and §8', () => {
+  it('encodes the needs-down and needs-no-slaves flags of the kernel (docs/kernel-notes.md §1.1)', () => {
     expect(names(ALL.filter((o) => o.needsDown)).sort()).toEqual(
       ['ad_select', 'ad_user_port_key', 'coupled_control', 'lacp_active', 'lacp_rate', 'mode', 'tlb_dynamic_lb'],
     );
@@ -131,7 +131,7 @@ describe('option table', () => {
     expect(ALL.every((o) => o.perSlave === SLAVE_OPTIONS.includes(o))).toBe(true);
   });
 
-  it('encodes the mode restrictions of reference §8.4', () => {
+  it('encodes the mode restrictions (EACCES in other modes)', () => {
     const modesOf = (name: string) => [...byName(name).modes].sort();
     for (const name of ['primary', 'active_slave', 'prio']) {
       expect(modesOf(name)).toEqual(['active-backup', 'balance-alb', 'balance-tlb']);

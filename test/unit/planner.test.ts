@@ -172,3 +172,23 @@ describe('planner', () => {
     expect(plan({ bonds: [desired()] }, h).steps[0]!.op).toBe('load-module');
   });
 });
+
+describe('planner: MAC policy first-slave is verified', () => {
+  it("a bond whose MAC is none of its slaves' (udev's persistent MAC won the race) gets its first slave's", () => {
+    const p = plan({ bonds: [desired()] }, host(observedBond({ mac: '7a:11:22:33:44:55' })));
+    expect(ops(p)).toEqual(['set bond0 address 52:54:00:00:00:02']);
+    expect(p.steps[0]!.reason).toMatch(/MAC 7a:11:22:33:44:55 is not the first slave's \(eth0 52:54:00:00:00:02/);
+  });
+
+  it("the first slave's MAC, or a MAC from a slave being released, is left alone", () => {
+    expect(ops(plan({ bonds: [desired()] }, host(observedBond())))).toEqual([]);
+    const onlyEth1 = desired({ slaves: [{ name: 'eth1', options: {} }] });
+    expect(ops(plan({ bonds: [onlyEth1] }, host(observedBond())))).toEqual(['release eth0 from bond0']);
+  });
+
+  it('not with fail_over_mac active (the MAC follows the active slave) nor with an explicit MAC policy', () => {
+    const active = observedBond({ mac: '7a:11:22:33:44:55', options: { miimon: 100, updelay: 0, downdelay: 0, lacp_rate: 'slow', fail_over_mac: 'active' } });
+    expect(ops(plan({ bonds: [desired()] }, host(active)))).toEqual([]);
+    expect(ops(plan({ bonds: [desired({ macAddress: 'random' })] }, host(observedBond({ mac: '7a:11:22:33:44:55' }))))).toEqual([]);
+  });
+});

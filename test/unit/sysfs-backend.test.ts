@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { BondError } from '../../src/bond/errors.js';
 import { findOption } from '../../src/bond/options.js';
-import { SysfsBackend, optionFile, parseMiiStatus, parseSlaveState } from '../../src/sysfs/backend.js';
+import { SysfsBackend, optionFile, parseMiiStatus, parseSlaveState } from '../../src/backend/sysfs-backend.js';
 import {
   IFF_UP,
   errnoCode,
@@ -23,7 +23,7 @@ import {
 /* ---------------------------------------------------------------------------------------------- */
 /* A fake kernel                                                                                   */
 
-/** Files of a 6.1.192 bond directory (reference §1.2), with a new balance-rr bond's values. */
+/** Files of a 6.1.192 bond directory (as listed in the test VM), with a new balance-rr bond's values. */
 const BOND_FILES: Readonly<Record<string, string>> = {
   active_slave: '',
   ad_actor_key: '',

@@ -9,7 +9,7 @@
  */
 import type { Argv } from 'yargs';
 import type { BondMode, BondOption, OptionValue } from '../../bond/option-types.js';
-import { findOption, parseOptionValue, sameOptionValue, validateOptionSet } from '../../bond/options.js';
+import { ACTIVE_SLAVE_OPTION, MIIMON_OPTION, MODE_OPTION, parseOptionValue, sameOptionValue, validateOptionSet } from '../../bond/options.js';
 import { CommandFailed, UsageError } from '../exit-codes.js';
 import { optionHelp, showValue } from '../render.js';
 import {
@@ -29,16 +29,13 @@ import {
 export { BACKEND_NAMES, chooseBackend };
 
 function modeArg(value: unknown): BondMode {
-  return parseOptionValue('mode', String(value)) as BondMode;
+  return parseOptionValue(MODE_OPTION, String(value)) as BondMode;
 }
 
-/** The order options are written in: mode first (it resets others), then the planner's order. */
+/** The order options are written in: the planner's (the table's applyOrder: mode first, it resets others). */
 async function ordered(options: Map<BondOption, OptionValue>): Promise<Record<string, OptionValue>> {
   const { orderOptions } = await import('../../plan/planner.js');
-  const record = toRecord(options);
-  const mode = record['mode'];
-  delete record['mode'];
-  return Object.fromEntries([...(mode !== undefined ? [['mode', mode] as [string, OptionValue]] : []), ...orderOptions(record)]);
+  return Object.fromEntries(orderOptions(toRecord(options)));
 }
 
 function assignmentsText(options: Record<string, OptionValue>): string {
@@ -81,13 +78,13 @@ async function eachWithProgress(ctx: Context, items: string[], verb: string, ste
 export async function create(a: Args, ctx: Context): Promise<void> {
   const bond = ifnameArg(a['bond'], 'bond');
   const given = parseAssignments((a['options'] as unknown[]) ?? [], 'bond');
-  const modeOption = findOption('mode')!;
-  const flagMode = a['mode'] !== undefined ? modeArg(a['mode']) : undefined;
+  const modeOption = MODE_OPTION;
+  const flagMode = a[MODE_OPTION.name] !== undefined ? modeArg(a[MODE_OPTION.name]) : undefined;
   const optionMode = given.get(modeOption) as BondMode | undefined;
   if (flagMode && optionMode && flagMode !== optionMode) throw new UsageError(`--mode ${flagMode} and mode=${optionMode} disagree; give one`);
   const mode = flagMode ?? optionMode ?? 'balance-rr';
   given.delete(modeOption);
-  if (given.has(findOption('active_slave')!)) {
+  if (given.has(ACTIVE_SLAVE_OPTION)) {
     throw new UsageError('active_slave can not be set on a new bond (it has no slaves yet); enslave first, then use bondctl failover');
   }
   checkOptionSet(ctx, bond, mode, given);
@@ -168,16 +165,17 @@ export async function set(a: Args, ctx: Context): Promise<void> {
     return;
   }
 
-  const mode = (given.get(findOption('mode')!) as BondMode | undefined) ?? before.mode;
+  const mode = (given.get(MODE_OPTION) as BondMode | undefined) ?? before.mode;
   // Delays are checked against the miimon the bond will have.
   const context: Record<string, OptionValue> = {};
-  if ([...given.keys()].some((o) => o.needsMiimon) && typeof before.options['miimon'] === 'number') context['miimon'] = before.options['miimon'];
+  const miimon = before.options[MIIMON_OPTION.name];
+  if ([...given.keys()].some((o) => o.needsMiimon) && typeof miimon === 'number') context[MIIMON_OPTION.name] = miimon;
   checkOptionSet(ctx, bond, mode, given, context);
 
   const options = await ordered(given);
   await backend.setOptions(bond, options);
   const after = await backend.readBond(bond);
-  const readBack = (name: string): OptionValue | undefined => (name === 'mode' ? after?.mode : after?.options[name]);
+  const readBack = (name: string): OptionValue | undefined => (name === MODE_OPTION.name ? after?.mode : after?.options[name]);
   const shown: Record<string, OptionValue> = {};
   for (const [name, wanted] of Object.entries(options)) {
     const got = readBack(name);
@@ -208,7 +206,7 @@ export function register(y: Argv, run: Runner): Argv {
         b
           .positional('bond', { type: 'string', describe: 'name of the new bond' })
           .positional('options', { type: 'string', array: true, describe: 'bond options as name=value' })
-          .option('mode', { type: 'string', describe: 'bonding mode (default balance-rr); same as mode=M' })
+          .option(MODE_OPTION.name, { type: 'string', describe: 'bonding mode (default balance-rr); same as mode=M' })
           .option('up', { type: 'boolean', describe: 'set the bond up once created' })
           .option('backend', backendOption)
           .example('$0 create bond0 --mode active-backup miimon=100 updelay=200 --up', '')

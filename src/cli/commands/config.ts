@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { Plan, Step } from '../../plan/planner.js';
-import { DaemonNeeded, UsageError, isDaemonUnavailable } from '../exit-codes.js';
+import { CommandFailed, DaemonNeeded, UsageError, isDaemonUnavailable } from '../exit-codes.js';
 import { formatTime, renderPlan, type PlanView } from '../render.js';
 import { parseDuration, type Args, type Context, type Runner } from './common.js';
 
@@ -93,8 +93,37 @@ export async function apply(a: Args, ctx: Context): Promise<void> {
 }
 
 export async function confirm(a: Args, ctx: Context): Promise<void> {
-  const result = await ctx.daemon<{ message: string }>('confirm', {}, { timeoutMs: 10_000 }).catch(needsDaemon('confirm needs it (it holds the pending apply)'));
-  ctx.out(a['json'] ? JSON.stringify(result, null, 2) + '\n' : `${result.message}: the applied configuration stays\n`);
+  let extendMs: number | undefined;
+  if (a['extend'] !== undefined) {
+    extendMs = parseDuration(a['extend'], '--extend');
+    if (extendMs < CONFIRM_MIN_MS || extendMs > CONFIRM_MAX_MS) throw new UsageError(`--extend: ${String(a['extend'])} is outside 1s..1h`);
+  }
+  const result = await ctx
+    .daemon<{ message: string; confirmDeadline?: number | null }>('confirm', extendMs !== undefined ? { extendMs } : {}, { timeoutMs: 10_000 })
+    .catch(needsDaemon('confirm needs it (it holds the pending apply)'));
+  if (a['json']) ctx.out(JSON.stringify(result, null, 2) + '\n');
+  else if (extendMs !== undefined && result.confirmDeadline) ctx.out(`${result.message}: run bondctl confirm before ${formatTime(result.confirmDeadline)}\n`);
+  else ctx.out(`${result.message}: the applied configuration stays\n`);
+}
+
+/** Reverts an apply that waits for confirmation, now. */
+export async function rollback(a: Args, ctx: Context): Promise<void> {
+  const result = await ctx.daemon<{ message: string }>('rollback', {}, { timeoutMs: 120_000 }).catch(needsDaemon('rollback needs it (it holds the pending apply)'));
+  ctx.out(a['json'] ? JSON.stringify(result, null, 2) + '\n' : `${result.message}\n`);
+}
+
+/**
+ * Makes bondd re-read its configuration and waits for the outcome: exit 0 when the new
+ * configuration is applied (or nothing changed), 1 with the reason when bondd rejected it and
+ * kept the running one. The unit's ExecReload, so `systemctl reload bondd` fails visibly.
+ */
+export async function reload(a: Args, ctx: Context): Promise<void> {
+  const result = await ctx
+    .daemon<{ ok: boolean; message: string }>('reload', {}, { timeoutMs: 300_000 })
+    .catch(needsDaemon('reload needs it; start it with systemctl start bondd'));
+  if (a['json']) ctx.out(JSON.stringify(result, null, 2) + '\n');
+  if (!result.ok) throw new CommandFailed(`reload rejected, bondd keeps the running configuration: ${result.message}`);
+  if (!a['json']) ctx.out(`${result.message}\n`);
 }
 
 const jsonOption = { type: 'boolean', describe: 'print JSON (docs/cli.md)' } as const;
@@ -120,5 +149,15 @@ export function register(y: Argv, run: Runner): Argv {
           .option('json', jsonOption),
       run(apply),
     )
-    .command('confirm', 'keep an apply made with --confirm-within (needs bondd)', (b) => b.option('json', jsonOption), run(confirm));
+    .command(
+      'confirm',
+      'keep an apply made with --confirm-within (needs bondd)',
+      (b) =>
+        b
+          .option('extend', { type: 'string', describe: 'do not confirm yet: move the deadline to this long from now (5m)' })
+          .option('json', jsonOption),
+      run(confirm),
+    )
+    .command('rollback', 'revert an apply made with --confirm-within now (needs bondd)', (b) => b.option('json', jsonOption), run(rollback))
+    .command('reload', 'make bondd re-read its configuration; fails with the reason if bondd rejects it (needs bondd)', (b) => b.option('json', jsonOption), run(reload));
 }

@@ -16,16 +16,16 @@
  * Exit codes: 0 the drill ran (whatever loss it measured), 1 it could not run, 2 bad arguments
  * (nothing was built).
  */
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 
 import type { BondMode } from '../../bond/option-types.js';
 import type { DrillOptions, DrillOutcome } from '../../drill/drill.js';
 import type { DrillReport } from '../../drill/report.js';
-import { hostHasBonding, runInGuest, type GuestRunOptions, type GuestRunResult } from '../../vm/guest.js';
+import { hostHasBonding } from '../../sysfs/module.js';
 import { CommandFailed, UsageError } from '../exit-codes.js';
 
 /** The modes, repeated from drill.ts so that `bondctl --help` does not load the drill. */
@@ -57,6 +57,22 @@ export interface DrillArgs {
   bridge?: boolean;
   /** Hidden: print the table / JSON (false in the guest re-run: the caller prints it). */
   table: boolean;
+}
+
+/** What the drill asks of the dev VM runner (scripts/lib/guest-runner.ts has this shape). */
+export interface GuestRunOptions {
+  /** Time limit for the whole run, boot included. */
+  timeoutMs?: number;
+  /** Live output of the VM or the command. */
+  onOutput?(chunk: string): void;
+}
+
+export interface GuestRunResult {
+  /** The command's exit code; 124 time limit, 125 the VM did not run. */
+  code: number;
+  output: string;
+  /** Host folder with what the command wrote to $BONDD_RESULTS; the caller removes it. */
+  resultsDir: string;
 }
 
 export interface DrillCommandDeps {
@@ -218,6 +234,20 @@ function compiledCli(): string {
   return path;
 }
 
+/**
+ * The dev VM runner is part of a checkout (scripts/lib/guest-runner.ts, compiled next to dist/src
+ * as dist/scripts/lib/guest-runner.js), not of bondctl: it is looked up only when a drill has to
+ * run in the VM, so an installed bondctl without it still runs drills on a kernel with bonding.
+ */
+async function checkoutGuestRunner(argv: string[], opts: GuestRunOptions): Promise<GuestRunResult> {
+  const here = fileURLToPath(import.meta.url);
+  const ext = here.endsWith('.js') ? '.js' : '.ts';
+  const path = resolve(dirname(here), '..', '..', '..', 'scripts', 'lib', `guest-runner${ext}`);
+  if (!existsSync(path)) throw new Error(`${path} does not exist: the test VM runner comes with a bondd checkout; run the drill on a kernel with the bonding driver`);
+  const runner = (await import(pathToFileURL(path).href)) as { runInGuest(argv: string[], opts: GuestRunOptions): Promise<GuestRunResult> };
+  return runner.runInGuest(argv, opts);
+}
+
 export function processDrillDeps(): DrillCommandDeps {
   return {
     out: (text) => void process.stdout.write(text),
@@ -227,7 +257,7 @@ export function processDrillDeps(): DrillCommandDeps {
     // The drill (netlink addon, namespace kit) loads only when a drill runs: `bondctl --help`
     // stays cheap.
     runDrill: async (options) => (await import('../../drill/drill.js')).runDrillWithData(options),
-    runInGuest,
+    runInGuest: checkoutGuestRunner,
     cliPath: compiledCli,
   };
 }

@@ -3,7 +3,7 @@
  * The journal lives in the daemon, so this needs bondd (exit 3 without it).
  */
 import type { Argv } from 'yargs';
-import type { JournalEntry } from '../../daemon/journal.js';
+import type { JournalEntry } from '../../state/journal.js';
 import { DaemonNeeded, UsageError, isDaemonUnavailable } from '../exit-codes.js';
 import { renderEvent } from '../render.js';
 import { ifnameArg, parseSince, type Args, type Context, type Runner } from './common.js';

@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { ObservedBond } from '../../bond/backend.js';
-import { findOption } from '../../bond/options.js';
+import { ACTIVE_SLAVE_OPTION } from '../../bond/options.js';
 import { CommandFailed } from '../exit-codes.js';
 import { BACKEND_NAMES, chooseBackend, ifnameArg, type Args, type Context, type Runner } from './common.js';
 
@@ -33,7 +33,7 @@ async function direct(ctx: Context, bond: string, to: string | undefined, backen
   const backend = await ctx.backend(chooseBackend(backendFlag));
   const before = await backend.readBond(bond);
   if (!before) throw new CommandFailed(`${bond}: no such bond`);
-  const modes = findOption('active_slave')!.modes;
+  const modes = ACTIVE_SLAVE_OPTION.modes;
   if (!modes.includes(before.mode)) {
     throw new CommandFailed(`${bond}: mode ${before.mode} has no active slave to switch (failover works in ${modes.join(', ')})`);
   }

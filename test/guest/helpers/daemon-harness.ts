@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { callDaemon } from '../../../src/daemon/client.js';
-import type { JournalEntry, JournalKind } from '../../../src/daemon/journal.js';
+import type { JournalEntry, JournalKind } from '../../../src/state/journal.js';
 import type { Namespace } from '../../netns/index.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
