@@ -641,6 +641,9 @@ export class Daemon {
       stateFile: `${this.#options.stateDir}/dhcp.json`,
       leases: async () => (await this.host.observeLeases()),
       event: (e) => this.#record({ kind: e.kind, bond: e.bond, message: e.message, ...(e.data ? { data: e.data } : {}) }),
+      dropAddresses: async (device, addresses) => {
+        for (const a of addresses) await this.host.removeAddress(device, a);
+      },
     });
     await this.#dhcp.reconcile(wants);
   }
