@@ -152,14 +152,14 @@ describe.skipIf(!canRun)('DHCP on a VLAN of the bond, supervised dhcpcd against 
     try {
       const before = await waitFor(async () => {
         const c = await lease(d);
-        return c && c.lease.length === 1 ? c : null;
+        return c && c.lease.length >= 1 ? c : null;
       }, 'the lease', 60_000, 500);
       await writeFiles(dir, { 'bondd.yaml': yaml({ lacpRate: 'fast', dhcp: true }) });
       const reload = await d.call<{ ok: boolean; message: string }>('reload');
       expect(reload.ok, reload.message).toBe(true);
       const back = await waitFor(async () => {
         const c = await lease(d);
-        return c && c.lease.length === 1 && (await ping(topo.host, '203.0.113.129')) ? c : null;
+        return c && c.lease.length >= 1 && (await ping(topo.host, '203.0.113.129')) ? c : null;
       }, 'the lease back after the down cycle', 90_000, 500).catch(() => diagnose(d, 'no lease after the down cycle'));
       expect(back.lease).toEqual(before.lease);
       await allLayersPass(topo.host);
