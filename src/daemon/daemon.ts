@@ -202,6 +202,8 @@ export class Daemon {
       if (change.kind === 'interface-appeared' || change.kind === 'slave-removed' || change.kind === 'options-changed') reconcile = true;
     }
     if (m.kind === 'bond' && this.#configured(m.name) && !this.#applying) reconcile = true;
+    // A VLAN or bridge of a configured stack changed (deleted, moved, set down): drift check.
+    if ((m.kind === 'vlan' || m.kind === 'bridge') && !this.#applying && this.#config.bonds.some((b) => stackDevices(b).includes(m.name))) reconcile = true;
     if (reconcile) this.#scheduleReconcile();
     if (changes.length) sdNotify({ STATUS: this.#summary() });
   }
@@ -643,6 +645,9 @@ export class Daemon {
       stateFile: `${this.#options.stateDir}/dhcp.json`,
       leases: async () => (await this.host.observeLeases()),
       event: (e) => this.#record({ kind: e.kind, bond: e.bond, message: e.message, ...(e.data ? { data: e.data } : {}) }),
+      dropAddresses: async (device, addresses) => {
+        for (const a of addresses) await this.host.removeAddress(device, a);
+      },
     });
     await this.#dhcp.reconcile(wants);
   }
