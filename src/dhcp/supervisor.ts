@@ -37,6 +37,13 @@ export interface SupervisorOptions {
   /** Lease addresses per device (addresses with a finite lifetime). */
   leases(): Promise<Map<string, string[]>>;
   event(e: DhcpEvent): void;
+  /**
+   * Removes addresses from a device. Used when a client stops: an IPv4 lease address still there
+   * was left by an earlier instance that was killed before it could release it (a new instance
+   * that had not bound yet does not own it). IPv6 leftovers are not touched: SLAAC addresses look
+   * the same, and the kernel's router advertisement handling owns those.
+   */
+  dropAddresses?(device: string, addresses: string[]): Promise<void>;
   pollMs?: number;
 }
 
@@ -169,6 +176,10 @@ export class DhcpSupervisor {
   #died(key: string, c: Client, child: ChildProcess | null, how: string): void {
     if (child && c.child !== child) return;
     if (this.#clients.get(key) !== c || this.#closed) return;
+    // dhcpcd's privilege-separation helpers outlive a main process that was killed, holding its
+    // sockets and the lease's ARP watch; a new instance next to them misbehaves. They are in the
+    // client's process group (its own session, see #start): end them all.
+    if (c.pid !== null) killGroup(c.pid, 'SIGKILL');
     c.child = null;
     c.pid = null;
     if (Date.now() - c.startedAt > STABLE_MS) c.backoffMs = BACKOFF_MIN_MS;
@@ -197,6 +208,11 @@ export class DhcpSupervisor {
         // already gone
       }
       await waitGone(pid, 10_000);
+      killGroup(pid, 'SIGTERM'); // helpers left behind, if any
+    }
+    if (c.want.family === 4 && this.#o.dropAddresses) {
+      const left = ((await this.#o.leases().catch(() => new Map<string, string[]>())).get(c.want.device) ?? []).filter((a) => !a.includes(':'));
+      if (left.length) await this.#o.dropAddresses(c.want.device, left).catch(() => undefined);
     }
     this.#o.event({ bond: c.want.bond, device: c.want.device, kind: 'dhcp-client', message: `${key}: stopped dhcpcd (${why})`, data: { pid } });
     await this.#save();
@@ -270,6 +286,15 @@ async function startTimeOf(pid: number): Promise<string> {
   const text = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return fields[19]!;
+}
+
+/** Signals the process group led by `pid` (a client started in its own session); never throws. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is empty
+  }
 }
 
 async function waitGone(pid: number, ms: number): Promise<void> {
