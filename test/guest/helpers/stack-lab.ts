@@ -50,6 +50,11 @@ export async function stackState(ns: Namespace): Promise<StackState> {
       if (!data) continue;
       for (const k of Object.keys(data)) if (k.endsWith('_timer') || k.startsWith('topology_change') || k === 'config_pending') delete data[k];
     }
+    // Derived at run time, not configured: a bridge port's automatic path cost comes from the
+    // port's speed when it came back up (a bond with one port in its aggregator yet counts as
+    // slower), and an 802.3ad slave is BACKUP until LACP has put it into the active aggregator.
+    if (sd && l.linkinfo?.info_slave_kind === 'bridge') delete sd['cost'];
+    if (sd && l.linkinfo?.info_slave_kind === 'bond') delete sd['state'];
   }
   const all = [...(await ns.ipJson<Array<Record<string, unknown>>>('-4', 'route', 'show', 'table', 'main')), ...(await ns.ipJson<Array<Record<string, unknown>>>('-6', 'route', 'show', 'table', 'main'))];
   return { links, addresses: await addressSnapshot(ns), routes: all.map((r) => JSON.stringify(r)).sort() };
