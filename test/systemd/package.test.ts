@@ -31,6 +31,7 @@ const DROP_IN = '/run/systemd/system/bondd.service.d/no-node.conf';
 /** What the suite's other tests may have left, set aside here during this test. */
 const ASIDE = ['/etc/systemd/system/bondd.service', '/etc/bondd', '/var/lib/bondd'];
 const ASIDE_DIR = '/run/bdt-package-aside';
+const POLICY = '/usr/sbin/policy-rc.d';
 
 const reEscape = (text: string) => text.replace(/[.+]/g, '\\$&');
 /** The bond's addresses without the IPv6 link-local one the kernel adds by itself. */
@@ -112,6 +113,10 @@ describe('the .deb under systemd, on a host without Node.js', () => {
     mkdirSync(ASIDE_DIR, { recursive: true });
     for (const [i, path] of ASIDE.entries()) if (exists(path)) renameSync(path, join(ASIDE_DIR, String(i)));
     if (groupBefore.existed) await must('groupdel', ['bondd']);
+    // The machine image the guest shares carries Docker's /usr/sbin/policy-rc.d (exit 101: "start
+    // nothing"), which makes deb-systemd-invoke skip the postinst's try-restart and the prerm's
+    // stop. A host has none; set it aside for this test.
+    if (exists(POLICY)) renameSync(POLICY, join(ASIDE_DIR, 'policy-rc.d'));
     // The service must not find node or a compiler either.
     const masked = ['node', 'npm', 'npx', 'gcc', 'cc', 'g++', 'c++']
       .map((p) => join('/usr/bin', p))
@@ -137,6 +142,7 @@ describe('the .deb under systemd, on a host without Node.js', () => {
         renameSync(saved, path);
       }
     }
+    if (exists(join(ASIDE_DIR, 'policy-rc.d'))) renameSync(join(ASIDE_DIR, 'policy-rc.d'), POLICY);
     rmSync(ASIDE_DIR, { recursive: true, force: true });
     if (groupBefore.existed && (await sh('getent', ['group', 'bondd'])).code !== 0) await sh('groupadd', ['--system', 'bondd']);
     await sh('systemctl', ['daemon-reload']);
