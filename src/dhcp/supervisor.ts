@@ -87,6 +87,8 @@ export class DhcpSupervisor {
   readonly #clients = new Map<string, Client>();
   #poller: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Clients being started (their pid and start time not known yet). */
+  readonly #starting = new Set<Promise<void>>();
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -139,6 +141,7 @@ export class DhcpSupervisor {
   /** bondd stops: the clients keep running (adopted by the next bondd); only supervision ends. */
   async detach(): Promise<void> {
     this.#closed = true;
+    await Promise.all([...this.#starting]);
     if (this.#poller) clearInterval(this.#poller);
     for (const c of this.#clients.values()) {
       if (c.timer) clearTimeout(c.timer);
@@ -163,12 +166,21 @@ export class DhcpSupervisor {
     // Its own session, no pipes: it must outlive bondd (adoption) and never write into a closed pipe.
     const child = spawn(file!, args, { detached: true, stdio: 'ignore' });
     c.child = child;
-    c.pid = child.pid ?? null;
     c.startedAt = Date.now();
     c.adopted = false;
     child.on('exit', (code, signal) => this.#died(key, c, child, code === null ? `signal ${signal}` : `exit ${code}`));
     child.on('error', (e) => this.#died(key, c, child, e.message));
-    c.startTime = c.pid !== null ? await startTimeOf(c.pid).catch(() => null) : null;
+    // pid and start time are set together: a state file with a new pid and an old start time
+    // would make the next bondd refuse to adopt the client.
+    const starting = (async () => {
+      const startTime = child.pid !== undefined ? await startTimeOf(child.pid).catch(() => null) : null;
+      if (c.child !== child) return; // it died meanwhile (#died took over)
+      c.pid = child.pid ?? null;
+      c.startTime = startTime;
+    })();
+    this.#starting.add(starting);
+    await starting;
+    this.#starting.delete(starting);
     this.#o.event({ bond: c.want.bond, device: c.want.device, kind: 'dhcp-client', message: `${key}: started dhcpcd (pid ${c.pid})`, data: { pid: c.pid, family: c.want.family } });
     await this.#save();
   }
@@ -179,7 +191,8 @@ export class DhcpSupervisor {
     // dhcpcd's privilege-separation helpers outlive a main process that was killed, holding its
     // sockets and the lease's ARP watch; a new instance next to them misbehaves. They are in the
     // client's process group (its own session, see #start): end them all.
-    if (c.pid !== null) killGroup(c.pid, 'SIGKILL');
+    const leader = child?.pid ?? c.pid;
+    if (leader !== null && leader !== undefined) killGroup(leader, 'SIGKILL');
     c.child = null;
     c.pid = null;
     if (Date.now() - c.startedAt > STABLE_MS) c.backoffMs = BACKOFF_MIN_MS;
@@ -207,7 +220,11 @@ export class DhcpSupervisor {
       } catch {
         // already gone
       }
-      await waitGone(pid, 10_000);
+      // A client that does not go within 5 s (busy probing an address) is terminated, then killed.
+      if (!(await waitGone(pid, 5000))) {
+        killGroup(pid, 'SIGTERM');
+        if (!(await waitGone(pid, 2000))) killGroup(pid, 'SIGKILL');
+      }
       killGroup(pid, 'SIGTERM'); // helpers left behind, if any
     }
     if (c.want.family === 4 && this.#o.dropAddresses) {
@@ -272,12 +289,19 @@ export class DhcpSupervisor {
     }
   }
 
-  async #save(): Promise<void> {
-    const data: Record<string, SavedClient> = {};
-    for (const [key, c] of this.#clients) if (c.pid !== null && c.startTime !== null) data[key] = { pid: c.pid, startTime: c.startTime };
-    const tmp = `${this.#o.stateFile}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(data)}\n`);
-    await rename(tmp, this.#o.stateFile);
+  #saving: Promise<void> = Promise.resolve();
+
+  /** Writes the state file; writes are queued, so two never race on the temporary file. */
+  #save(): Promise<void> {
+    const next = this.#saving.then(async () => {
+      const data: Record<string, SavedClient> = {};
+      for (const [key, c] of this.#clients) if (c.pid !== null && c.startTime !== null) data[key] = { pid: c.pid, startTime: c.startTime };
+      const tmp = `${this.#o.stateFile}.tmp`;
+      await writeFile(tmp, `${JSON.stringify(data)}\n`);
+      await rename(tmp, this.#o.stateFile);
+    });
+    this.#saving = next.catch(() => undefined);
+    return next;
   }
 }
 
@@ -297,14 +321,18 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function waitGone(pid: number, ms: number): Promise<void> {
+/** True once `pid` is gone (or a zombie nobody reaped yet), false after `ms`. */
+async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     try {
       process.kill(pid, 0);
+      const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
+      if (state === 'Z') return true;
     } catch {
-      return;
+      return true;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  return false;
 }
