@@ -802,6 +802,8 @@ export const ARP_INTERVAL_OPTION = BOND_BY_NAME.get('arp_interval')!;
 export const ACTIVE_SLAVE_OPTION = BOND_BY_NAME.get('active_slave')!;
 /** primary names a slave, and the formats give it apart from the other options. */
 export const PRIMARY_OPTION = BOND_BY_NAME.get('primary')!;
+/** The planner checks the first-slave MAC policy only where the bond's MAC does not follow the active slave. */
+export const FAIL_OVER_MAC_OPTION = BOND_BY_NAME.get('fail_over_mac')!;
 const MIIMON = MIIMON_OPTION;
 const ARP_INTERVAL = ARP_INTERVAL_OPTION;
 

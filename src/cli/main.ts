@@ -111,7 +111,7 @@ async function buildParser(args: readonly string[], runner: Runner): Promise<Arg
   y = y.command((await import('./commands/drill.js')).drillCommand as never);
   // The import command (src/cli/commands/import.ts) loads the YAML and ifcfg modules: only then.
   if (args[0] === 'import') y = y.command((await import('./commands/import.js')).importCommand as never);
-  else y = y.command('import <format> [path]', 'convert classic configuration (ifcfg network-scripts + modprobe options, or Debian /etc/network/interfaces) to bondd.yaml');
+  else y = y.command('import [format] [path]', "convert the host's network configuration (netplan, NetworkManager keyfiles, systemd-networkd, /etc/network/interfaces, ifcfg) to bondd.yaml");
   return y;
 }
 

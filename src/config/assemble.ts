@@ -20,7 +20,7 @@
  */
 import { ARP_INTERVAL_OPTION, BOND_OPTIONS, findOption, findSlaveOption, MIIMON_OPTION, MODE_OPTION, PRIMARY_OPTION, sameOptionValue } from '../bond/options.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { type Cidr, gatewayProblem, hostAddressWarning, macProblem, normaliseMac, networkOf, parseCidr, parseIp } from './addr.js';
+import { hostAddressWarning, macProblem, normaliseMac, networkOf, parseCidr, parseIp } from './addr.js';
 import { checkBond, checkBondSet, convertOption, ifnameProblem, lookupBondOption, type Locator, type Place } from './check.js';
 import { closest, ConfigError, type ConfigProblem, type ConfigResult, type ConfigWarning, Diagnostics, sortProblems } from './errors.js';
 import {
@@ -391,9 +391,10 @@ function buildBond(d: DraftBond, tool: string, diag: Diagnostics): { bond: Desir
     if (problem || mac === undefined) diag.error({ ...d.mac.place, message: `'${d.mac.value}' ${problem}` });
     else macAddress = mac;
   }
-  const vlans = buildVlans(d, mtu, diag);
-  const bridge = d.bridge ? buildBridge(d.bridge, d.name, diag) : undefined;
-  if (d.bridge) portCarriesNoIp(d, d.name, d.bridge.name, diag);
+  // Cross-layer rules (a bridge port carries no IP configuration, a VLAN's MTU fits the bond's,
+  // STP forward delays, gateways inside each layer's subnets) are checkStack's, run by checkBond.
+  const vlans = buildVlans(d, refs, diag);
+  const bridge = d.bridge ? buildBridge(d.bridge, refs, 'bridge.', diag) : undefined;
   if (diag.errors.length > errorsBefore) return undefined;
 
   const bond: DesiredBond = {
@@ -564,9 +565,8 @@ function mtuOf(m: Placed<string | number>, diag: Diagnostics): number | undefine
 }
 
 /** Addresses, gateways, routes, DHCP and RA of one layer; `prefix` is the ref prefix for the bond's Locator. */
-function buildIp(d: DraftIp, dev: string, refs: Refs | undefined, prefix: string, diag: Diagnostics): IpConfig {
+function buildIp(d: DraftIp, dev: string, refs: Refs, prefix: string, diag: Diagnostics): IpConfig {
   const addresses: string[] = [];
-  const cidrs: Cidr[] = [];
   for (const a of d.addresses) {
     const c = parseCidr(a.value);
     if (typeof c === 'string') {
@@ -579,9 +579,8 @@ function buildIp(d: DraftIp, dev: string, refs: Refs | undefined, prefix: string
       diag.warn({ ...a.place, message: `${c.text} is listed twice; the duplicate is ignored` });
       continue;
     }
-    refs?.set(`${prefix}addresses[${addresses.length}]`, a.place);
+    refs.set(`${prefix}addresses[${addresses.length}]`, a.place);
     addresses.push(c.text);
-    cidrs.push(c);
   }
   const gateway: { v4?: string; v6?: string } = {};
   const dhcp = dhcpMode(d);
@@ -597,22 +596,22 @@ function buildIp(d: DraftIp, dev: string, refs: Refs | undefined, prefix: string
       continue;
     }
     gateway[fam] = ip.text;
-    refs?.set(`${prefix}gateway.${fam}`, g.place);
-    // Layers above the bond are checked here; the bond's own gateway by checkBond.
-    const onDhcp = dhcp === 'both' || dhcp === (ip.family === 4 ? 'ipv4' : 'ipv6');
-    if (!refs && !(onDhcp && !cidrs.some((c) => c.family === ip.family))) {
-      const problem = gatewayProblem(ip, cidrs);
-      if (problem) diag.error({ ...g.place, message: problem.replace("the bond's", `${dev}'s`).replace('the bond has', `${dev} has`) });
-    }
+    refs.set(`${prefix}gateway.${fam}`, g.place);
   }
   const routes: RouteSpec[] = [];
   for (const r of d.routes) {
     const route = buildRoute(r, diag);
     if (route) {
-      refs?.set(`${prefix}routes[${routes.length}]`, r.place);
+      refs.set(`${prefix}routes[${routes.length}]`, r.place);
       routes.push(route);
     }
   }
+  refs.set(`${prefix}addresses`, d.addresses[0]?.place);
+  refs.set(`${prefix}gateway`, d.gateways[0]?.place);
+  refs.set(`${prefix}routes`, d.routes[0]?.place);
+  refs.set(`${prefix}dhcp`, d.dhcp4?.place ?? d.dhcp6?.place);
+  refs.set(`${prefix}accept_ra`, d.acceptRa?.place);
+  refs.set(`${prefix}mtu`, d.mtu?.place);
   return {
     addresses,
     ...(gateway.v4 || gateway.v6 ? { gateway } : {}),
@@ -657,18 +656,7 @@ function buildRoute(r: Placed<DraftRoute>, diag: Diagnostics): RouteSpec | undef
   return route;
 }
 
-function hasIp(d: DraftIp): boolean {
-  return d.addresses.length > 0 || d.gateways.length > 0 || d.routes.length > 0 || d.dhcp4?.value === true || d.dhcp6?.value === true;
-}
-
-/** A bridge port carries no IP configuration: its addresses would not be used for forwarding. */
-function portCarriesNoIp(d: DraftIp & { place: Place }, port: string, bridge: string, diag: Diagnostics): void {
-  if (!hasIp(d)) return;
-  const where = d.addresses[0]?.place ?? d.gateways[0]?.place ?? d.routes[0]?.place ?? d.dhcp4?.place ?? d.dhcp6?.place ?? d.place;
-  diag.error({ ...where, message: `${port} is a port of bridge ${bridge} and cannot also carry addresses, routes or DHCP (the bridge does); move them to ${bridge}` });
-}
-
-function buildVlans(d: DraftBond, bondMtu: number | undefined, diag: Diagnostics): VlanSpec[] {
+function buildVlans(d: DraftBond, refs: Refs, diag: Diagnostics): VlanSpec[] {
   const out: VlanSpec[] = [];
   const ids = new Map<number, Place>();
   for (const v of d.vlans) {
@@ -688,19 +676,17 @@ function buildVlans(d: DraftBond, bondMtu: number | undefined, diag: Diagnostics
       diag.error({ ...v.place, message: bad });
       continue;
     }
+    const prefix = `vlans.${id}.`;
+    refs.set(`vlans.${id}`, v.place);
     const mtu = v.mtu ? mtuOf(v.mtu, diag) : undefined;
-    if (mtu !== undefined && bondMtu !== undefined && mtu > bondMtu) {
-      diag.error({ ...v.mtu!.place, message: `MTU ${mtu} of ${v.name} is above ${d.name}'s ${bondMtu}; the kernel refuses a VLAN MTU above its lower device's (ERANGE)` });
-    }
-    const ip = buildIp(v, v.name, undefined, '', diag);
-    if (v.bridge) portCarriesNoIp(v, v.name, v.bridge.name, diag);
-    const bridge = v.bridge ? buildBridge(v.bridge, v.name, diag) : undefined;
+    const ip = buildIp(v, v.name, refs, prefix, diag);
+    const bridge = v.bridge ? buildBridge(v.bridge, refs, `${prefix}bridge.`, diag) : undefined;
     out.push({ id, name: v.name, ...ip, ...(mtu !== undefined ? { mtu } : {}), ...(bridge ? { bridge } : {}), origin: { file: v.place.file, line: v.place.line } });
   }
   return out;
 }
 
-function buildBridge(b: DraftBridge, port: string, diag: Diagnostics): BridgeSpec | undefined {
+function buildBridge(b: DraftBridge, refs: Refs, prefix: string, diag: Diagnostics): BridgeSpec | undefined {
   const bad = ifnameProblem(b.name);
   if (bad) {
     diag.error({ ...b.place, message: bad });
@@ -710,13 +696,15 @@ function buildBridge(b: DraftBridge, port: string, diag: Diagnostics): BridgeSpe
   if (b.forwardDelay) {
     const n = Number(b.forwardDelay.value);
     if (!/^[0-9]+(\.[0-9]+)?$/.test(String(b.forwardDelay.value))) diag.error({ ...b.forwardDelay.place, message: `'${b.forwardDelay.value}' is not a forward delay in seconds` });
-    else if (b.stp?.value === true && (n < 2 || n > 30)) {
+    else if (b.stp?.value === true && n > 30) {
       diag.error({ ...b.forwardDelay.place, message: `forward delay ${n} s with STP on: the kernel accepts 2..30 s (ERANGE)` });
     } else forwardDelay = n;
   }
+  refs.set(prefix.replace(/\.$/, ''), b.place);
+  refs.set(`${prefix}forward_delay`, b.forwardDelay?.place);
+  refs.set(`${prefix}stp`, b.stp?.place);
   const mtu = b.mtu ? mtuOf(b.mtu, diag) : undefined;
-  const ip = buildIp(b, b.name, undefined, '', diag);
-  void port;
+  const ip = buildIp(b, b.name, refs, prefix, diag);
   return {
     name: b.name,
     ...(b.stp ? { stp: b.stp.value } : {}),

@@ -23,9 +23,9 @@
  * bond-primary and queue ids; other bond options there are ignored with a warning.
  * `bond-primary a b` picks the first listed interface that is a slave. Alias stanzas
  * (`iface bond0:1`) add their addresses to their device, as ifupdown does. Methods: static,
- * manual, dhcp (DHCP for that family), inet6 auto (router advertisements, SLAAC); inet6 static and
- * manual turn router advertisements off as ifupdown does (accept_ra 0) unless `accept_ra` says
- * otherwise. Hooks (`up`, `post-up`) are imported when they add a route through the stanza's device
+ * manual, dhcp (DHCP for that family), inet6 auto (router advertisements, SLAAC); ifupdown's
+ * inet6 static turns off address autoconfiguration (autoconf 0), which bondd does not manage: a
+ * warning says so. Hooks (`up`, `post-up`) are imported when they add a route through the stanza's device
  * (`ip route add ...`, also with `|| true`); other hooks are named in a warning. The building
  * itself (options, addresses, checks, accounting) is the shared assembly of assemble.ts.
  */
@@ -528,8 +528,11 @@ function layerOptions(dev: Device, d: DraftIp, role: string, diag: Diagnostics, 
 function method(s: Stanza, family: number, d: DraftIp, diag: Diagnostics): void {
   const m = s.method;
   if (family === 0 || m === 'static' || m === 'manual') {
-    // ifupdown's inet6 static and manual methods write accept_ra 0 unless told otherwise.
-    if (family === 6 && !opt(s, 'accept-ra')) d.acceptRa = { value: false, place: s.place };
+    // ifupdown 0.8's inet6 static method leaves accept_ra alone but writes autoconf 0 (no SLAAC
+    // addresses, RA routes still taken); bondd does not manage autoconf.
+    if (family === 6 && m === 'static' && !opt(s, 'autoconf')) {
+      diag.warn({ ...s.place, message: `ifupdown turns IPv6 address autoconfiguration off here (autoconf 0); bondd leaves the kernel default, so a router advertising a prefix would add a SLAAC address. Set accept_ra: false on this layer in bondd.yaml if the network sends RAs and none should be taken` });
+    }
     return;
   }
   if (m === 'dhcp' && family === 4) d.dhcp4 = { value: true, place: s.place };

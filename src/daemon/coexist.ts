@@ -38,11 +38,12 @@ export const LINK_FILE = 'run/systemd/network/00-bondd.link';
 export const NETWORK_FILE = 'run/systemd/network/00-bondd.network';
 export const NM_FILE = 'run/NetworkManager/conf.d/00-bondd-unmanaged.conf';
 
-/** The devices bondd manages: bonds, and slaves by name or permanent MAC. */
+/** The devices bondd manages: bonds, their VLANs and bridges, and slaves by name or permanent MAC. */
 export function bonddDevices(config: Pick<DesiredConfig, 'bonds'>): { bonds: string[]; names: string[]; macs: string[] } {
   const bonds = config.bonds.map((b) => b.name);
   const slaves = config.bonds.flatMap((b) => b.slaves);
-  const names = [...new Set([...bonds, ...slaves.flatMap((s) => (s.name ? [s.name] : []))])];
+  const stack = config.bonds.flatMap((b) => [...(b.vlans ?? []).flatMap((v) => [v.name, ...(v.bridge ? [v.bridge.name] : [])]), ...(b.bridge ? [b.bridge.name] : [])]);
+  const names = [...new Set([...bonds, ...stack, ...slaves.flatMap((s) => (s.name ? [s.name] : []))])];
   const macs = [...new Set(slaves.flatMap((s) => (!s.name && s.permMac ? [s.permMac] : [])))];
   return { bonds, names, macs };
 }

@@ -202,6 +202,8 @@ export class Daemon {
       if (change.kind === 'interface-appeared' || change.kind === 'slave-removed' || change.kind === 'options-changed') reconcile = true;
     }
     if (m.kind === 'bond' && this.#configured(m.name) && !this.#applying) reconcile = true;
+    // A VLAN or bridge of a configured stack changed (deleted, moved, set down): drift check.
+    if ((m.kind === 'vlan' || m.kind === 'bridge') && !this.#applying && this.#config.bonds.some((b) => stackDevices(b).includes(m.name))) reconcile = true;
     if (reconcile) this.#scheduleReconcile();
     if (changes.length) sdNotify({ STATUS: this.#summary() });
   }
@@ -365,6 +367,7 @@ export class Daemon {
         return { ok: true, message: `reloaded ${next.source}` };
       } catch (error) {
         this.#config = previous;
+        await this.#keepOthersOut(previous);
         return { ok: false, message: (error as Error).message };
       }
     } finally {
@@ -559,14 +562,15 @@ export class Daemon {
 
   /** At start: an apply still waiting for confirmation (bondd restarted, host rebooted) is rolled back. */
   async #settleUnconfirmed(): Promise<void> {
+    // What the file asks for now (the rollback below switches #config to the confirmed one).
+    const loaded = this.#config;
     const pending = await this.#store.loadPending();
     if (pending) {
       const expired = Date.now() >= pending.deadline;
-      await this.#rollback(pending, expired ? 'the confirm window expired while bondd was not running' : 'bondd restarted inside a confirm window');
+      await this.#rollback(pending, expired ? 'the confirm window expired while bondd was not running' : 'bondd (or the host) restarted inside a confirm window');
     } else {
       this.#rejected = await this.#store.loadRejected();
     }
-    const loaded = this.#config;
     if (this.#rejected && configDigest(loaded) === this.#rejected.digest) {
       this.#config = this.#rejected.confirmed;
       if (!pending) this.#log.warn(this.#notice()!);
@@ -641,6 +645,9 @@ export class Daemon {
       stateFile: `${this.#options.stateDir}/dhcp.json`,
       leases: async () => (await this.host.observeLeases()),
       event: (e) => this.#record({ kind: e.kind, bond: e.bond, message: e.message, ...(e.data ? { data: e.data } : {}) }),
+      dropAddresses: async (device, addresses) => {
+        for (const a of addresses) await this.host.removeAddress(device, a);
+      },
     });
     await this.#dhcp.reconcile(wants);
   }

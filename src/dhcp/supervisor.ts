@@ -37,6 +37,13 @@ export interface SupervisorOptions {
   /** Lease addresses per device (addresses with a finite lifetime). */
   leases(): Promise<Map<string, string[]>>;
   event(e: DhcpEvent): void;
+  /**
+   * Removes addresses from a device. Used when a client stops: an IPv4 lease address still there
+   * was left by an earlier instance that was killed before it could release it (a new instance
+   * that had not bound yet does not own it). IPv6 leftovers are not touched: SLAAC addresses look
+   * the same, and the kernel's router advertisement handling owns those.
+   */
+  dropAddresses?(device: string, addresses: string[]): Promise<void>;
   pollMs?: number;
 }
 
@@ -80,6 +87,8 @@ export class DhcpSupervisor {
   readonly #clients = new Map<string, Client>();
   #poller: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Clients being started (their pid and start time not known yet). */
+  readonly #starting = new Set<Promise<void>>();
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -132,6 +141,7 @@ export class DhcpSupervisor {
   /** bondd stops: the clients keep running (adopted by the next bondd); only supervision ends. */
   async detach(): Promise<void> {
     this.#closed = true;
+    await Promise.all([...this.#starting]);
     if (this.#poller) clearInterval(this.#poller);
     for (const c of this.#clients.values()) {
       if (c.timer) clearTimeout(c.timer);
@@ -156,12 +166,21 @@ export class DhcpSupervisor {
     // Its own session, no pipes: it must outlive bondd (adoption) and never write into a closed pipe.
     const child = spawn(file!, args, { detached: true, stdio: 'ignore' });
     c.child = child;
-    c.pid = child.pid ?? null;
     c.startedAt = Date.now();
     c.adopted = false;
     child.on('exit', (code, signal) => this.#died(key, c, child, code === null ? `signal ${signal}` : `exit ${code}`));
     child.on('error', (e) => this.#died(key, c, child, e.message));
-    c.startTime = c.pid !== null ? await startTimeOf(c.pid).catch(() => null) : null;
+    // pid and start time are set together: a state file with a new pid and an old start time
+    // would make the next bondd refuse to adopt the client.
+    const starting = (async () => {
+      const startTime = child.pid !== undefined ? await startTimeOf(child.pid).catch(() => null) : null;
+      if (c.child !== child) return; // it died meanwhile (#died took over)
+      c.pid = child.pid ?? null;
+      c.startTime = startTime;
+    })();
+    this.#starting.add(starting);
+    await starting;
+    this.#starting.delete(starting);
     this.#o.event({ bond: c.want.bond, device: c.want.device, kind: 'dhcp-client', message: `${key}: started dhcpcd (pid ${c.pid})`, data: { pid: c.pid, family: c.want.family } });
     await this.#save();
   }
@@ -169,6 +188,11 @@ export class DhcpSupervisor {
   #died(key: string, c: Client, child: ChildProcess | null, how: string): void {
     if (child && c.child !== child) return;
     if (this.#clients.get(key) !== c || this.#closed) return;
+    // dhcpcd's privilege-separation helpers outlive a main process that was killed, holding its
+    // sockets and the lease's ARP watch; a new instance next to them misbehaves. They are in the
+    // client's process group (its own session, see #start): end them all.
+    const leader = child?.pid ?? c.pid;
+    if (leader !== null && leader !== undefined) killGroup(leader, 'SIGKILL');
     c.child = null;
     c.pid = null;
     if (Date.now() - c.startedAt > STABLE_MS) c.backoffMs = BACKOFF_MIN_MS;
@@ -196,7 +220,16 @@ export class DhcpSupervisor {
       } catch {
         // already gone
       }
-      await waitGone(pid, 10_000);
+      // A client that does not go within 5 s (busy probing an address) is terminated, then killed.
+      if (!(await waitGone(pid, 5000))) {
+        killGroup(pid, 'SIGTERM');
+        if (!(await waitGone(pid, 2000))) killGroup(pid, 'SIGKILL');
+      }
+      killGroup(pid, 'SIGTERM'); // helpers left behind, if any
+    }
+    if (c.want.family === 4 && this.#o.dropAddresses) {
+      const left = ((await this.#o.leases().catch(() => new Map<string, string[]>())).get(c.want.device) ?? []).filter((a) => !a.includes(':'));
+      if (left.length) await this.#o.dropAddresses(c.want.device, left).catch(() => undefined);
     }
     this.#o.event({ bond: c.want.bond, device: c.want.device, kind: 'dhcp-client', message: `${key}: stopped dhcpcd (${why})`, data: { pid } });
     await this.#save();
@@ -256,12 +289,19 @@ export class DhcpSupervisor {
     }
   }
 
-  async #save(): Promise<void> {
-    const data: Record<string, SavedClient> = {};
-    for (const [key, c] of this.#clients) if (c.pid !== null && c.startTime !== null) data[key] = { pid: c.pid, startTime: c.startTime };
-    const tmp = `${this.#o.stateFile}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(data)}\n`);
-    await rename(tmp, this.#o.stateFile);
+  #saving: Promise<void> = Promise.resolve();
+
+  /** Writes the state file; writes are queued, so two never race on the temporary file. */
+  #save(): Promise<void> {
+    const next = this.#saving.then(async () => {
+      const data: Record<string, SavedClient> = {};
+      for (const [key, c] of this.#clients) if (c.pid !== null && c.startTime !== null) data[key] = { pid: c.pid, startTime: c.startTime };
+      const tmp = `${this.#o.stateFile}.tmp`;
+      await writeFile(tmp, `${JSON.stringify(data)}\n`);
+      await rename(tmp, this.#o.stateFile);
+    });
+    this.#saving = next.catch(() => undefined);
+    return next;
   }
 }
 
@@ -272,14 +312,27 @@ async function startTimeOf(pid: number): Promise<string> {
   return fields[19]!;
 }
 
-async function waitGone(pid: number, ms: number): Promise<void> {
+/** Signals the process group led by `pid` (a client started in its own session); never throws. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is empty
+  }
+}
+
+/** True once `pid` is gone (or a zombie nobody reaped yet), false after `ms`. */
+async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     try {
       process.kill(pid, 0);
+      const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
+      if (state === 'Z') return true;
     } catch {
-      return;
+      return true;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  return false;
 }

@@ -48,7 +48,9 @@ import type { BondBackend, ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
 import { failoverOptions } from '../bond/options.js';
 import type { LinkChange } from '../state/link-cache.js';
-import { RTM_DELLINK, RTM_NEWLINK } from '../netlink/constants.js';
+import { u32 } from '../netlink/attributes.js';
+import { IFLA_LINK, RTM_DELLINK, RTM_NEWLINK } from '../netlink/constants.js';
+import { bridgeInfoData, vlanInfoData } from '../netlink/stack.js';
 import { linkRequest, type LinkMessage } from '../netlink/link.js';
 import type { LinkWatcher, Rtnl } from '../netlink/rtnl.js';
 import type { Namespace } from '../netns/namespace.js';
@@ -78,6 +80,8 @@ export const BOND = 'bond0';
 export const PARTNER_BOND = 'partner0';
 export const HOST_ADDRESS = '192.0.2.1';
 export const SWITCH_ADDRESS = '192.0.2.254';
+/** The bridge `--bridge` puts on the bond or its VLAN. */
+export const DRILL_BRIDGE = 'drillbr0';
 const PREFIX = 24;
 const REFLECTOR_PORT = 7007;
 /** Scheduling priority of the probe agent (nice value). */
@@ -133,6 +137,13 @@ export interface DrillOptions {
   reflector?: 'auto' | 'tc' | 'agent';
   /** Aborting ends the fault sequence early; the report covers what ran. */
   signal?: AbortSignal;
+  /**
+   * Run the probe stream over 802.1Q VLAN `vlan` on the bond (bond0.ID, tagged up to the switch,
+   * whose VLAN device answers), so the drill shows the bond's stack surviving failover.
+   */
+  vlan?: number;
+  /** Put a bridge (drillbr0) on the VLAN (or on the bond) and probe through it. */
+  bridge?: boolean;
 }
 
 export interface NormalizedDrillOptions {
@@ -148,6 +159,8 @@ export interface NormalizedDrillOptions {
   warmupMs: number;
   reflector: 'auto' | 'tc' | 'agent';
   faults: Array<{ step: FaultStepKind; nic?: string; times?: number; intervalMs?: number }>;
+  vlan: number | null;
+  bridge: boolean;
 }
 
 /** Invalid drill options (bad input: nothing was built). */
@@ -211,7 +224,10 @@ export function normalizeDrillOptions(options: DrillOptions = {}): NormalizedDri
     if (f.intervalMs !== undefined) intIn(`faults[${i}].intervalMs`, f.intervalMs, 150, [10, 5000]);
     return f;
   });
-  return { mode, nics, miimon, updelay, downdelay, rate, settleMs, pacing, lateAfterMs, warmupMs, reflector, faults };
+  const vlan = options.vlan === undefined ? null : intIn('vlan', options.vlan, 0, [1, 4094]);
+  const bridge = options.bridge ?? false;
+  if (typeof bridge !== 'boolean') throw new DrillOptionError('bridge must be true or false');
+  return { mode, nics, miimon, updelay, downdelay, rate, settleMs, pacing, lateAfterMs, warmupMs, reflector, faults, vlan, bridge };
 }
 
 /** What runDrillWithData() gives besides the report: the raw stream and events, and the SVG. */
@@ -261,22 +277,81 @@ function lacpNegotiated(bond: ObservedBond | null, ports: number): boolean {
 /** Options reported in the JSON: the ones that shape failover (the table's shapesFailover). */
 const REPORTED_OPTIONS = failoverOptions().map((o) => o.name);
 
+/** The drill's heavy modules, loaded only when a drill runs. */
+type Modules = {
+  Topology: typeof import('../netns/topology.js').Topology;
+  Rtnl: typeof import('../netlink/rtnl.js').Rtnl;
+  openBackend: typeof import('../backend/open-backend.js').openBackend;
+  LinkCache: typeof import('../state/link-cache.js').LinkCache;
+  probe: typeof import('./probe.js');
+};
+
+/** Everything one drill holds; the steps fill it in and `cleanUp` removes what is set. */
+interface DrillRun {
+  o: NormalizedDrillOptions;
+  options: DrillOptions;
+  mods: Modules;
+  progress(message: string): void;
+  warnings: string[];
+  /** Problems of the lab, not of the bond (report.quality). */
+  labProblems: string[];
+  where: 'guest' | 'host';
+  /** Real time (see clocked-agent.ts): our epoch clock corrected by its own error. */
+  clock(): number;
+  selfError: number;
+  topo?: Topology;
+  host?: BondBackend;
+  partner?: BondBackend;
+  rtnlHost?: Rtnl;
+  rtnlSw?: Rtnl;
+  watcher?: LinkWatcher;
+  reflector?: ReflectorHandle;
+  reflectorStart?: Promise<ReflectorHandle>;
+  probe?: ProbeHandle;
+  restoreRmem?: () => Promise<void>;
+  clockDir?: string;
+}
+
+/** The lab once it is built and settled. */
+interface Lab {
+  topo: Topology;
+  rtnlHost: Rtnl;
+  rtnlSw: Rtnl;
+  host: BondBackend;
+  nics: string[];
+  primary: string | null;
+  lacp: boolean;
+  /** The device carrying the probe address on each side: bond0 / sw0, or the VLAN or bridge above. */
+  hostDevice: string;
+  peerDevice: string;
+  observed: ObservedBond;
+  reflectorKind: 'tc' | 'agent';
+}
+
+/** The bond as RTNLGRP_LINK shows it during the drill. */
+interface Watch {
+  events: DrillEvent[];
+  gone: Set<string>;
+  activeNow(): string | null;
+  miiOf(nic: string): number | undefined;
+  slavesNow(): string[];
+}
+
+interface Stream {
+  handle: ProbeHandle;
+  firstProbe: number;
+  agentError: number;
+  udpBefore: Record<string, number> | null;
+  setupMs: number;
+  ended(): boolean;
+}
+
 export async function runDrillWithData(options: DrillOptions = {}): Promise<DrillOutcome> {
   const o = normalizeDrillOptions(options);
-  const progress = (message: string): void => options.onProgress?.(message);
   const startedAt = new Date();
   const t0 = Date.now();
-  const warnings: string[] = [];
-  /** Problems of the lab, not of the bond (report.quality). */
-  const labProblems: string[] = [];
-  const where = process.env['BONDD_IN_GUEST'] === '1' ? 'guest' : 'host';
-  // Real time (see clocked-agent.ts): our epoch clock corrected by its own error; the agent's
-  // stamps are corrected by the error it reports.
   const selfError = epochError();
-  const clock = (): number => nowMs() - selfError;
-
-  // Heavy modules (the netlink addon, the namespace kit) only load when a drill runs.
-  const [{ Topology }, { Rtnl }, { openBackend }, { LinkCache }, { ensureBondingLoaded }, probeModule] = await Promise.all([
+  const [{ Topology }, { Rtnl }, { openBackend }, { LinkCache }, { ensureBondingLoaded }, probe] = await Promise.all([
     import('../netns/topology.js'),
     import('../netlink/rtnl.js'),
     import('../backend/open-backend.js'),
@@ -285,464 +360,524 @@ export async function runDrillWithData(options: DrillOptions = {}): Promise<Dril
     import('./probe.js'),
   ]);
   // Fails early with a clear message when dist/ lacks the agent.
-  probeModule.probeAgentPath();
+  probe.probeAgentPath();
   await ensureBondingLoaded();
-
-  let topo: Topology | undefined;
-  let host: BondBackend | undefined;
-  let partner: BondBackend | undefined;
-  let rtnlHost: Rtnl | undefined;
-  let rtnlSw: Rtnl | undefined;
-  let watcher: LinkWatcher | undefined;
-  let reflector: ReflectorHandle | undefined;
-  let reflectorStart: Promise<ReflectorHandle> | undefined;
-  let probe: ProbeHandle | undefined;
-  let restoreRmem: (() => Promise<void>) | undefined;
-  let clockDir: string | undefined;
+  const run: DrillRun = {
+    o,
+    options,
+    mods: { Topology, Rtnl, openBackend, LinkCache, probe },
+    progress: (message) => options.onProgress?.(message),
+    warnings: [],
+    labProblems: [],
+    where: process.env['BONDD_IN_GUEST'] === '1' ? 'guest' : 'host',
+    clock: () => nowMs() - selfError,
+    selfError,
+  };
   try {
-    // ---- the lab ---------------------------------------------------------------------------
-    progress(`building the lab: ${o.nics} NIC(s), ${o.mode === '802.3ad' ? 'an 802.3ad partner bond' : 'a bridge'} on the switch side`);
-    const lacp = o.mode === '802.3ad';
-    topo = await Topology.create({ nics: o.nics, bridge: !lacp });
-    const lab = topo;
-    const nics = topo.nics.map((n) => n.name);
-    rtnlHost = Rtnl.open({ netnsPath: topo.host.path, timeoutMs: 10_000 });
-    rtnlSw = Rtnl.open({ netnsPath: topo.sw.path, timeoutMs: 10_000 });
-    host = openBackend('netlink', { netnsPath: topo.host.path });
+    const built = await buildLab(run);
+    await waitReady(run, built);
+    const lab = await pinAndReflect(run, built);
+    const watch = await watchBond(run, lab);
+    const stream = await startStream(run, lab, t0);
+    const { injected, aborted } = await runSchedule(run, lab, watch, stream);
+    return await analyseRun(run, lab, watch, stream, { injected, aborted, startedAt });
+  } finally {
+    await cleanUp(run);
+  }
+}
 
-    const bondOptions: Record<string, OptionValue> = { miimon: o.miimon, updelay: o.updelay, downdelay: o.downdelay };
-    if (lacp) Object.assign(bondOptions, { lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' });
-    await host.createBond(BOND, o.mode, bondOptions);
-    for (const nic of nics) await host.enslave(BOND, nic);
-    const primary = hasActiveSlave(o.mode) ? nics[0]! : null;
-    if (primary) await host.setOptions(BOND, { primary });
-    await host.setUp(BOND, true);
-    await rtnlHost.addAddress({ index: (await rtnlHost.getLink(BOND)).index, address: `${HOST_ADDRESS}/${PREFIX}` });
+/** Namespaces, NICs, the bond (and its VLAN/bridge), the switch side. */
+async function buildLab(run: DrillRun): Promise<Omit<Lab, 'observed' | 'reflectorKind'>> {
+  const { o, mods } = run;
+  const lacp = o.mode === '802.3ad';
+  const stack = o.vlan !== null ? ` on VLAN ${o.vlan}${o.bridge ? ' through a bridge' : ''}` : o.bridge ? ' through a bridge' : '';
+  run.progress(`building the lab: ${o.nics} NIC(s), ${lacp ? 'an 802.3ad partner bond' : 'a bridge'} on the switch side${stack}`);
+  // With a VLAN the switch's address moves to its VLAN device.
+  const topo = (run.topo = await mods.Topology.create({ nics: o.nics, bridge: !lacp, ...(o.vlan !== null ? { switchAddresses: [] } : {}) }));
+  const nics = topo.nics.map((n) => n.name);
+  const rtnlHost = (run.rtnlHost = mods.Rtnl.open({ netnsPath: topo.host.path, timeoutMs: 10_000 }));
+  const rtnlSw = (run.rtnlSw = mods.Rtnl.open({ netnsPath: topo.sw.path, timeoutMs: 10_000 }));
+  const host = (run.host = mods.openBackend('netlink', { netnsPath: topo.host.path }));
 
-    let peerDevice: string = 'sw0';
-    if (!lacp) {
-      // A bridge takes the lowest MAC of its ports unless it was given one: deleting port0 (the
-      // NIC-deleted fault) would change the switch's MAC under the host's pinned neighbour entry.
-      // A real switch keeps its address, so pin it.
-      const swMac = (await rtnlSw.getLink('sw0')).address;
-      if (swMac) await rtnlSw.setLink({ name: 'sw0', address: swMac });
-    } else {
-      peerDevice = PARTNER_BOND;
-      partner = openBackend('netlink', { netnsPath: topo.sw.path });
-      await partner.createBond(PARTNER_BOND, '802.3ad', { miimon: o.miimon, lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' });
-      for (const nic of topo.nics) await partner.enslave(PARTNER_BOND, nic.port);
-      await partner.setUp(PARTNER_BOND, true);
-      await rtnlSw.addAddress({ index: (await rtnlSw.getLink(PARTNER_BOND)).index, address: `${SWITCH_ADDRESS}/${PREFIX}` });
-    }
-    const swNs = topo.sw;
-    const startAgentReflector = (): Promise<ReflectorHandle> => {
-      const started = probeModule.startReflector({ netns: swNs.name, bind: `${SWITCH_ADDRESS}:${REFLECTOR_PORT}`, maxSeconds: 600 });
-      started.catch(() => undefined);
-      return started;
-    };
-    // The agent needs only the switch address: it starts (a Node process, seconds in the VM)
-    // while the bond settles.
-    if (o.reflector === 'agent') reflectorStart = startAgentReflector();
+  const bondOptions: Record<string, OptionValue> = { miimon: o.miimon, updelay: o.updelay, downdelay: o.downdelay };
+  if (lacp) Object.assign(bondOptions, { lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' });
+  await host.createBond(BOND, o.mode, bondOptions);
+  for (const nic of nics) await host.enslave(BOND, nic);
+  const primary = hasActiveSlave(o.mode) ? nics[0]! : null;
+  if (primary) await host.setOptions(BOND, { primary });
+  await host.setUp(BOND, true);
 
-    progress(lacp ? 'waiting for LACP to negotiate' : `waiting for ${BOND} to come up${primary ? ` with ${primary} active` : ''}`);
-    const hostBackend = host;
-    const partnerBackend = partner;
-    const ready = await until(
-      async () => {
-        const b = await hostBackend.readBond(BOND);
-        if (!b || !b.carrier || b.slaves.length !== nics.length || !b.slaves.every((s) => s.mii === 'up')) return false;
-        if (primary && b.activeSlave !== primary) return false;
-        if (lacp) return lacpNegotiated(b, nics.length) && lacpNegotiated(await partnerBackend!.readBond(PARTNER_BOND), nics.length);
-        return true;
-      },
-      lacp ? 90_000 : 30_000,
-      lacp ? 250 : 50,
-    );
-    if (!ready) {
+  let peerBase = 'sw0';
+  if (!lacp) {
+    // A bridge takes the lowest MAC of its ports unless it was given one: deleting port0 (the
+    // NIC-deleted fault) would change the switch's MAC under the host's pinned neighbour entry.
+    // A real switch keeps its address, so pin it.
+    const swMac = (await rtnlSw.getLink('sw0')).address;
+    if (swMac) await rtnlSw.setLink({ name: 'sw0', address: swMac });
+  } else {
+    peerBase = PARTNER_BOND;
+    const partner = (run.partner = mods.openBackend('netlink', { netnsPath: topo.sw.path }));
+    await partner.createBond(PARTNER_BOND, '802.3ad', { miimon: o.miimon, lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' });
+    for (const nic of topo.nics) await partner.enslave(PARTNER_BOND, nic.port);
+    await partner.setUp(PARTNER_BOND, true);
+  }
+  const hostDevice = await buildHostStack(rtnlHost, o);
+  await rtnlHost.addAddress({ index: (await rtnlHost.getLink(hostDevice)).index, address: `${HOST_ADDRESS}/${PREFIX}` });
+  let peerDevice = peerBase;
+  if (o.vlan !== null) {
+    peerDevice = `${peerBase}.${o.vlan}`;
+    await rtnlSw.createLink({ name: peerDevice, kind: 'vlan', infoData: vlanInfoData(o.vlan), extra: [u32(IFLA_LINK, (await rtnlSw.getLink(peerBase)).index)] });
+    await rtnlSw.setLink({ name: peerDevice, up: true });
+  }
+  if (o.vlan !== null || lacp) await rtnlSw.addAddress({ index: (await rtnlSw.getLink(peerDevice)).index, address: `${SWITCH_ADDRESS}/${PREFIX}` });
+  // The agent needs only the switch address: it starts (a Node process, seconds in the VM)
+  // while the bond settles.
+  if (o.reflector === 'agent') run.reflectorStart = startAgentReflector(run, topo);
+  return { topo, rtnlHost, rtnlSw, host, nics, primary, lacp, hostDevice, peerDevice };
+}
+
+/**
+ * The bond's stack for `--vlan ID [--bridge]`: VLAN ID on bond0 (bond0.ID), and a bridge
+ * (drillbr0) with the VLAN (or, without --vlan, the bond) as its only port. Returns the device
+ * that carries the probe address: the top of the stack.
+ */
+async function buildHostStack(rtnl: Rtnl, o: NormalizedDrillOptions): Promise<string> {
+  let top = BOND;
+  if (o.vlan !== null) {
+    top = `${BOND}.${o.vlan}`;
+    await rtnl.createLink({ name: top, kind: 'vlan', infoData: vlanInfoData(o.vlan), extra: [u32(IFLA_LINK, (await rtnl.getLink(BOND)).index)] });
+    await rtnl.setLink({ name: top, up: true });
+  }
+  if (o.bridge) {
+    await rtnl.createLink({ name: DRILL_BRIDGE, kind: 'bridge', infoData: bridgeInfoData({ stp: false, forwardDelay: 0 }) });
+    await rtnl.setLink({ name: top, master: (await rtnl.getLink(DRILL_BRIDGE)).index });
+    await rtnl.setLink({ name: DRILL_BRIDGE, up: true });
+    top = DRILL_BRIDGE;
+  }
+  return top;
+}
+
+function startAgentReflector(run: DrillRun, topo: Topology): Promise<ReflectorHandle> {
+  const started = run.mods.probe.startReflector({ netns: topo.sw.name, bind: `${SWITCH_ADDRESS}:${REFLECTOR_PORT}`, maxSeconds: 600 });
+  started.catch(() => undefined);
+  return started;
+}
+
+/** Waits for the bond (and in 802.3ad both partners) to be up with every NIC. */
+async function waitReady(run: DrillRun, lab: Omit<Lab, 'observed' | 'reflectorKind'>): Promise<void> {
+  const { host, nics, primary, lacp } = lab;
+  run.progress(lacp ? 'waiting for LACP to negotiate' : `waiting for ${BOND} to come up${primary ? ` with ${primary} active` : ''}`);
+  const partner = run.partner;
+  const ready = await until(
+    async () => {
       const b = await host.readBond(BOND);
-      throw new DrillError(
-        `${BOND}: not ready in time (${lacp ? 'LACP did not negotiate' : 'slaves not all up'}; ` +
-          `carrier ${b?.carrier}, active ${b?.activeSlave ?? 'none'}, slaves ${b?.slaves.map((s) => `${s.name} ${s.mii}`).join(', ')})`,
-      );
+      if (!b || !b.carrier || b.slaves.length !== nics.length || !b.slaves.every((s) => s.mii === 'up')) return false;
+      if (primary && b.activeSlave !== primary) return false;
+      if (lacp) return lacpNegotiated(b, nics.length) && lacpNegotiated(await partner!.readBond(PARTNER_BOND), nics.length);
+      return true;
+    },
+    lacp ? 90_000 : 30_000,
+    lacp ? 250 : 50,
+  );
+  if (!ready) {
+    const b = await host.readBond(BOND);
+    throw new DrillError(
+      `${BOND}: not ready in time (${lacp ? 'LACP did not negotiate' : 'slaves not all up'}; ` +
+        `carrier ${b?.carrier}, active ${b?.activeSlave ?? 'none'}, slaves ${b?.slaves.map((s) => `${s.name} ${s.mii}`).join(', ')})`,
+    );
+  }
+}
+
+/** Pins the neighbours on both sides and starts the reflector. */
+async function pinAndReflect(run: DrillRun, partial: Omit<Lab, 'observed' | 'reflectorKind'>): Promise<Lab> {
+  const lab = { ...partial, observed: (await partial.host.readBond(BOND))!, reflectorKind: 'agent' } as Lab;
+  const { topo, rtnlHost, rtnlSw, hostDevice, peerDevice } = lab;
+  const peerMac = (await rtnlSw.getLink(peerDevice)).address;
+  const hostMac = (await rtnlHost.getLink(hostDevice)).address;
+  if (!peerMac || !hostMac) throw new DrillError(`${peerMac ? hostDevice : peerDevice}: no MAC address`);
+  await topo.host.ip('neigh', 'replace', SWITCH_ADDRESS, 'lladdr', peerMac, 'dev', hostDevice, 'nud', 'permanent');
+  await topo.sw.ip('neigh', 'replace', HOST_ADDRESS, 'lladdr', hostMac, 'dev', peerDevice, 'nud', 'permanent');
+  if (run.o.reflector !== 'agent') {
+    try {
+      await startTcReflector(topo.sw, peerDevice, peerMac, hostMac);
+      lab.reflectorKind = 'tc';
+    } catch (error) {
+      if (run.o.reflector === 'tc') throw new DrillError(`tc reflector: ${(error as Error).message}`);
+      run.warnings.push(`tc reflector unavailable (${firstLine((error as Error).message)}); using the reflector agent`);
+      run.reflectorStart = startAgentReflector(run, topo);
     }
-    const observed = (await host.readBond(BOND))!;
+  }
+  return lab;
+}
 
-    // Pinned neighbours on both sides (see the header).
-    const peerMac = (await rtnlSw.getLink(peerDevice)).address;
-    if (!peerMac) throw new DrillError(`${peerDevice}: no MAC address`);
-    await topo.host.ip('neigh', 'replace', SWITCH_ADDRESS, 'lladdr', peerMac, 'dev', BOND, 'nud', 'permanent');
-    await topo.sw.ip('neigh', 'replace', HOST_ADDRESS, 'lladdr', observed.mac, 'dev', peerDevice, 'nud', 'permanent');
-
-    let reflectorKind: 'tc' | 'agent' = 'agent';
-    if (o.reflector !== 'agent') {
-      try {
-        await startTcReflector(topo.sw, peerDevice, peerMac, observed.mac);
-        reflectorKind = 'tc';
-      } catch (error) {
-        if (o.reflector === 'tc') throw new DrillError(`tc reflector: ${(error as Error).message}`);
-        warnings.push(`tc reflector unavailable (${firstLine((error as Error).message)}); using the reflector agent`);
-        reflectorStart = startAgentReflector();
-      }
+/** A journal-style change of the link cache as a drill event. */
+function translate(c: LinkChange, t: number, ctx: { events: DrillEvent[]; gone: Set<string>; nics: string[]; primary: string | null }): void {
+  const { events, gone, nics, primary } = ctx;
+  const slave = c.slave;
+  const data = c.data ?? {};
+  switch (c.kind) {
+    case 'carrier':
+      if (slave) events.push({ t, kind: data['carrier'] ? 'nic-carrier-on' : 'nic-carrier-off', nic: slave });
+      else if (c.bond === BOND) events.push({ t, kind: data['carrier'] ? 'bond-carrier-on' : 'bond-carrier-off', nic: BOND });
+      break;
+    case 'slave-mii':
+      if (slave) events.push({ t, kind: `mii-${String(data['mii']).replace(' ', '-')}`, nic: slave });
+      break;
+    case 'failover': {
+      const to = typeof data['to'] === 'string' ? data['to'] : (slave ?? '');
+      const from = typeof data['from'] === 'string' ? data['from'] : null;
+      const back = primary !== null && to === primary && from !== null && from !== primary;
+      events.push({ t, kind: back ? 'failback' : 'failover', nic: to, newActive: to });
+      break;
     }
-
-    // ---- watching the bond ------------------------------------------------------------------
-    const cache = new LinkCache();
-    const events: DrillEvent[] = [];
-    const gone = new Set<string>();
-    const pending: Array<{ m: LinkMessage; t: number }> = [];
-    let loaded = false;
-    const translate = (c: LinkChange, t: number): void => {
-      const slave = c.slave;
-      const data = c.data ?? {};
-      switch (c.kind) {
-        case 'carrier':
-          if (slave) events.push({ t, kind: data['carrier'] ? 'nic-carrier-on' : 'nic-carrier-off', nic: slave });
-          else if (c.bond === BOND) events.push({ t, kind: data['carrier'] ? 'bond-carrier-on' : 'bond-carrier-off', nic: BOND });
-          break;
-        case 'slave-mii':
-          if (slave) events.push({ t, kind: `mii-${String(data['mii']).replace(' ', '-')}`, nic: slave });
-          break;
-        case 'failover': {
-          const to = typeof data['to'] === 'string' ? data['to'] : (slave ?? '');
-          const from = typeof data['from'] === 'string' ? data['from'] : null;
-          const back = primary !== null && to === primary && from !== null && from !== primary;
-          events.push({ t, kind: back ? 'failback' : 'failover', nic: to, newActive: to });
-          break;
-        }
-        case 'no-active-slave':
-          events.push({ t, kind: 'no-active-slave', nic: BOND });
-          break;
-        case 'slave-removed':
-        case 'interface-removed':
-          if (slave && nics.includes(slave) && !gone.has(slave)) {
-            gone.add(slave);
-            events.push({ t, kind: 'nic-gone', nic: slave });
-          }
-          break;
-        case 'slave-state':
-          // Without an active slave (802.3ad aggregators, ...) this is how a port leaves or joins.
-          if (slave && !primary && c.bond === BOND) events.push({ t, kind: `slave-${String(data['state'])}`, nic: slave });
-          break;
-        default:
-          break;
+    case 'no-active-slave':
+      events.push({ t, kind: 'no-active-slave', nic: BOND });
+      break;
+    case 'slave-removed':
+    case 'interface-removed':
+      if (slave && nics.includes(slave) && !gone.has(slave)) {
+        gone.add(slave);
+        events.push({ t, kind: 'nic-gone', nic: slave });
       }
-    };
-    const apply = (m: LinkMessage, t: number): void => {
-      for (const change of cache.update(m, t)) translate(change, t);
-    };
-    watcher = rtnlHost.subscribeLinks();
-    const hostRtnl = rtnlHost;
-    watcher.on('link', (m) => {
-      const t = clock();
-      if (loaded) apply(m, t);
-      else pending.push({ m, t });
-    });
-    watcher.on('overrun', () => {
-      // Notifications were dropped: the dump shows the net effect, stamped now.
-      warnings.push('netlink event overrun: some events are known only by their net effect');
-      void hostRtnl.getLinks().then(
-        (links) => {
-          const t = clock();
-          for (const change of cache.resync(links, t)) translate(change, t);
-        },
-        () => undefined,
-      );
-    });
-    cache.resync(await rtnlHost.getLinks(), clock());
-    loaded = true;
-    for (const { m, t } of pending.splice(0)) apply(m, t);
+      break;
+    case 'slave-state':
+      // Without an active slave (802.3ad aggregators, ...) this is how a port leaves or joins.
+      if (slave && !primary && c.bond === BOND) events.push({ t, kind: `slave-${String(data['state'])}`, nic: slave });
+      break;
+    default:
+      break;
+  }
+}
 
-    const indexOf = (name: string): number | undefined => cache.byName(name)?.index;
-    const activeNow = (): string | null => {
+/** RTNLGRP_LINK in the host namespace through a LinkCache, as bondd itself watches. */
+async function watchBond(run: DrillRun, lab: Lab): Promise<Watch> {
+  const cache = new run.mods.LinkCache();
+  const ctx = { events: [] as DrillEvent[], gone: new Set<string>(), nics: lab.nics, primary: lab.primary };
+  const pending: Array<{ m: LinkMessage; t: number }> = [];
+  let loaded = false;
+  const apply = (m: LinkMessage, t: number): void => {
+    for (const change of cache.update(m, t)) translate(change, t, ctx);
+  };
+  const watcher = (run.watcher = lab.rtnlHost.subscribeLinks());
+  watcher.on('link', (m) => {
+    const t = run.clock();
+    if (loaded) apply(m, t);
+    else pending.push({ m, t });
+  });
+  watcher.on('overrun', () => {
+    // Notifications were dropped: the dump shows the net effect, stamped now.
+    run.warnings.push('netlink event overrun: some events are known only by their net effect');
+    void lab.rtnlHost.getLinks().then(
+      (links) => {
+        const t = run.clock();
+        for (const change of cache.resync(links, t)) translate(change, t, ctx);
+      },
+      () => undefined,
+    );
+  });
+  cache.resync(await lab.rtnlHost.getLinks(), run.clock());
+  loaded = true;
+  for (const { m, t } of pending.splice(0)) apply(m, t);
+
+  const indexOf = (name: string): number | undefined => cache.byName(name)?.index;
+  return {
+    events: ctx.events,
+    gone: ctx.gone,
+    activeNow: () => {
       const bond = cache.byName(BOND);
       if (!bond || bond.activeSlave === null || bond.activeSlave === undefined) return null;
       return cache.get(bond.activeSlave)?.name ?? null;
-    };
-    const miiOf = (nic: string): number | undefined => cache.byName(nic)?.mii;
-    const slavesNow = (): string[] => nics.filter((n) => !gone.has(n) && cache.byName(n)?.master === indexOf(BOND));
+    },
+    miiOf: (nic) => cache.byName(nic)?.mii,
+    slavesNow: () => lab.nics.filter((n) => !ctx.gone.has(n) && cache.byName(n)?.master === indexOf(BOND)),
+  };
+}
 
-    // ---- the probe stream -------------------------------------------------------------------
-    if (reflectorStart) reflector = await reflectorStart;
-    restoreRmem = await enlargeReceiveBuffers(topo.host, where === 'guest', warnings);
-    const target = `${SWITCH_ADDRESS}:${REFLECTOR_PORT}`;
-    // A fixed schedule: fault i is injected at warmup + the slots before it (ms after the first
-    // probe), and the stream is exactly as long as the schedule. The agent then ends by its count
-    // and drains its echoes for up to `drainMs`: under a loaded CPU echoes can sit in its socket
-    // for a while, and stopping it early would count them as lost.
-    const slots = o.faults.map((f) => slotMs(f, o));
-    const streamMs = o.warmupMs + slots.reduce((x, y) => x + y, 0);
-    const count = Math.ceil((o.rate * streamMs) / 1000);
-    const drainMs = o.lateAfterMs + 1000;
-    const maxSeconds = Math.ceil(streamMs / 1000 + drainMs / 1000) + 30;
-    progress(
-      `probes: ${o.rate} pps from ${HOST_ADDRESS} to ${target} (${reflectorKind} reflector) for ${(streamMs / 1000).toFixed(1)} s, ` +
-        `first fault after a ${o.warmupMs} ms warm-up`,
-    );
-    clockDir = await mkdtemp(join(tmpdir(), 'bondd-drill-'));
-    const clockFile = join(clockDir, 'agent-clock');
-    const agentPath = clockedAgentPath();
-    if (!agentPath) warnings.push('dist/src/drill/clocked-agent.js is missing: the probe agent\'s clock error is not corrected');
-    const savedClockVar = process.env[CLOCK_FILE_VAR];
-    process.env[CLOCK_FILE_VAR] = clockFile;
-    try {
-      probe = probeModule.runProbe({
-        ...(agentPath ? { agentPath } : {}),
-        netns: topo.host.name,
-        to: target,
-        bind: `${HOST_ADDRESS}:${PROBE_PORT}`,
-        rate: o.rate,
-        count,
-        maxSeconds,
-        drainMs,
-        pacing: o.pacing,
-      });
-    } finally {
-      // The variable is only for the agent (spawn copied the environment).
-      if (savedClockVar === undefined) delete process.env[CLOCK_FILE_VAR];
-      else process.env[CLOCK_FILE_VAR] = savedClockVar;
-    }
-    const stream = probe;
-    // The agent's pace is the drill's clock: ahead of this process (which decodes the netlink
-    // burst every fault causes just when the agent must keep sending) and of other work on a
-    // small machine. Best effort: needs CAP_SYS_NICE.
-    try {
-      setPriority(stream.pid, PROBE_NICE);
-    } catch {
-      /* not allowed: the quality check will tell if it mattered */
-    }
-    const firstStarted = await stream.started;
-    // Written by clocked-agent.js before the agent started sending.
-    const agentError = await readFile(clockFile, 'utf8').then(
-      (text) => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : 0),
-      () => 0,
-    );
-    const firstProbe = firstStarted - agentError;
-    const udpBefore = await udpCounters(stream.pid);
-    const setupMs = Date.now() - t0;
-    let ended = false;
-    void stream.done.then(
-      () => void (ended = true),
-      () => void (ended = true),
-    );
-
-    // ---- faults ------------------------------------------------------------------------------
-    const injected: InjectedFault[] = [];
-    const cut: string[] = []; // NICs whose port is down, most recent last
-    const portOf = (nic: string): string => lab.nic(nic).port;
-    // Requests are encoded before the fault's time is stamped: under emulation the encoding
-    // alone takes milliseconds, and the kernel acts only once the message is sent.
-    const swRtnl = rtnlSw;
-    const portDown = (nic: string): Buffer => linkRequest({ name: portOf(nic), up: false });
-    const portUp = (nic: string): Buffer => linkRequest({ name: portOf(nic), up: true });
-    const send = async (rtnl: Rtnl, type: number, payload: Buffer): Promise<void> => {
-      await rtnl.request(type, 0, payload);
-    };
-    let slotStart = firstProbe + o.warmupMs;
-    let aborted = false;
-    for (let i = 0; i < o.faults.length; i++) {
-      const f = o.faults[i]!;
-      const slotEnd = slotStart + slots[i]!;
-      await sleep(slotStart - clock());
-      slotStart = slotEnd;
-      if (options.signal?.aborted) {
-        warnings.push(`aborted before fault ${i + 1}`);
-        aborted = true;
-        break;
-      }
-      if (ended) {
-        labProblems.push(`the probe stream ended before fault ${i + 1} (${f.step}); the rest was skipped`);
-        break;
-      }
-      const lateBy = clock() - (slotEnd - slots[i]!);
-      if (lateBy > 100) labProblems.push(`fault ${i + 1} (${f.step}) was injected ${lateBy.toFixed(0)} ms late (busy CPU)`);
-      const slaves = slavesNow();
-      const active = primary ? activeNow() : null;
-      const usable = slaves.filter((n) => !cut.includes(n) && miiOf(n) === 0);
-      let nic: string | undefined = f.nic;
-      if (nic === undefined) {
-        switch (f.step) {
-          case 'carrier-loss':
-          case 'flap':
-          case 'nic-delete':
-            nic = active ?? usable[0];
-            break;
-          case 'backup-loss':
-            nic = usable.filter((n) => n !== (active ?? usable[0]))[0];
-            break;
-          case 'restore':
-            nic = cut[cut.length - 1];
-            break;
-        }
-      }
-      if (nic === undefined || !slaves.includes(nic)) {
-        warnings.push(`fault ${i + 1} (${f.step}) skipped: no ${f.step === 'restore' ? 'NIC to restore' : 'suitable NIC'}${nic ? ` (${nic} is not a slave)` : ''}`);
-        continue;
-      }
-      const times = f.times ?? 3;
-      const intervalMs = f.intervalMs ?? flapIntervalMs(o.miimon);
-      const label = {
-        'carrier-loss': `carrier loss ${nic}${active === nic ? ' (active)' : ''}`,
-        'backup-loss': `carrier loss ${nic} (${primary ? 'backup' : 'second NIC'})`,
-        restore: `restore ${nic}`,
-        flap: `flap ${nic} ${times}x ${intervalMs} ms`,
-        'nic-delete': `delete ${nic}${active === nic ? ' (active)' : ''}`,
-      }[f.step];
-      const kind = f.step === 'backup-loss' ? 'carrier-loss' : f.step;
-      progress(`fault ${i + 1}/${o.faults.length}: ${label}`);
-
-      const down = portDown(nic);
-      const up = portUp(nic);
-      const del = linkRequest({ name: nic });
-      const t = clock();
-      switch (f.step) {
-        case 'carrier-loss':
-        case 'backup-loss':
-          await send(swRtnl, RTM_NEWLINK, down);
-          cut.push(nic);
-          break;
-        case 'restore':
-          await send(swRtnl, RTM_NEWLINK, up);
-          cut.splice(cut.indexOf(nic), 1);
-          break;
-        case 'flap':
-          for (let k = 0; k < times; k++) {
-            await send(swRtnl, RTM_NEWLINK, down);
-            await sleep(intervalMs);
-            await send(swRtnl, RTM_NEWLINK, up);
-            if (k + 1 < times) await sleep(intervalMs);
-          }
-          break;
-        case 'nic-delete': {
-          // Both veth ends go: the NIC disappears (hot unplug, driver unbind).
-          await send(rtnlHost, RTM_DELLINK, del);
-          const at = lab.nics.findIndex((n) => n.name === nic);
-          if (at >= 0) lab.nics.splice(at, 1);
-          if (cut.includes(nic)) cut.splice(cut.indexOf(nic), 1);
-          break;
-        }
-      }
-      const injectMs = clock() - t;
-      const fault: InjectedFault = { step: f.step, kind, label, nic, t, injectMs, activeBefore: active, activeAfter: null };
-      injected.push(fault);
-      events.push({ t, kind, nic, label });
-
-      // Within the slot: wait for the bond's reaction (for the progress line and, in 802.3ad, so
-      // a slow renegotiation shows in the report), then the rest of the slot.
-      const left = (): number => slotEnd - 100 - clock();
-      let reacted = true;
-      if (f.step === 'carrier-loss' || f.step === 'backup-loss') {
-        reacted = await until(() => miiOf(nic) === 2, left());
-      } else if (f.step === 'restore' || f.step === 'flap') {
-        reacted = await until(() => miiOf(nic) === 0 && (primary === null || nic !== primary || activeNow() === primary), left());
-        if (lacp && reacted) {
-          const ports = (): number => slavesNow().filter((n) => !cut.includes(n)).length;
-          reacted = await until(async () => lacpNegotiated(await hostBackend.readBond(BOND), ports()), left(), 250);
-        }
-      } else if (f.step === 'nic-delete') {
-        reacted = await until(() => gone.has(nic) && (primary === null || activeNow() !== null), left());
-      }
-      if (!reacted) warnings.push(`fault ${i + 1} (${label}): the bond had not settled by the end of its ${slots[i]} ms slot`);
-      await sleep(slotEnd - 50 - clock());
-      fault.activeAfter = primary ? activeNow() : null;
-    }
-    if (aborted) stream.stop();
-
-    // ---- results -----------------------------------------------------------------------------
-    const fullRaw = await stream.done;
-    const full: ProbeResult = { ...fullRaw, startMs: fullRaw.startMs - agentError };
-    probe = undefined;
-    const endedAt = clock();
-    // The agent has exited; a process inside the namespace reads its counters.
-    const udpAfter = udpBefore ? parseUdpCounters((await topo.host.exec('cat', ['/proc/net/snmp']).catch(() => ({ stdout: '' }))).stdout) : null;
-    const rcvbufErrors = udpBefore && udpAfter ? (udpAfter['RcvbufErrors'] ?? 0) - (udpBefore['RcvbufErrors'] ?? 0) : null;
-    if (full.stoppedBy !== 'count' && !aborted) labProblems.push(`the probe stream ended early (${full.stoppedBy})`);
-    if (full.received === 0) {
-      throw new DrillError(`no probe came back at all (${reflectorKind} reflector); try --reflector agent, and check that ${BOND} passes traffic`);
-    }
-    // Counted: the last BASELINE_MS of the warm-up (the calm before the first fault) to the end.
-    // The rest of the warm-up is the agent's start-up (V8 compiling its loop), not the bond.
-    const countFrom = firstProbe + Math.max(0, o.warmupMs - BASELINE_MS);
-    const result = sliceProbe(full, countFrom, aborted ? endedAt - o.lateAfterMs : Infinity);
-
-    await reflector?.stop().catch(() => undefined);
-    reflector = undefined;
-    reflectorStart = undefined;
-    watcher.close();
-    watcher = undefined;
-
-    // A fault's window opens a little before its stamp: a probe is stamped when the agent hands
-    // it to the kernel, and on a starved machine it can sit in socket and backlog queues for
-    // tens of ms before it reaches the NIC, so the first probes a fault kills may carry stamps
-    // from before the fault (seen in the VM: up to ~40 ms). rttBeforeMs in the report shows it.
-    const slackMs = where === 'guest' ? 100 : 5;
-    const analysis = analyze(result, events, { lateAfterMs: o.lateAfterMs, slackMs });
-    const options_ = Object.fromEntries(REPORTED_OPTIONS.filter((k) => k in observed.options).map((k) => [k, observed.options[k]!]));
-    const finishedAt = new Date();
-    const report = buildReport({
-      startedAt,
-      finishedAt,
-      setupMs,
-      kernel: release(),
-      node: process.version,
-      where,
-      bond: {
-        name: BOND,
-        mode: o.mode,
-        slaves: nics,
-        miimon: o.miimon,
-        updelay: o.updelay,
-        downdelay: o.downdelay,
-        primary,
-        options: options_,
-      },
-      probe: {
-        from: HOST_ADDRESS,
-        to: result.to,
-        rateHz: result.rateHz,
-        count: result.count,
-        sent: result.sent,
-        pacing: result.pacing.mode,
-        stoppedBy: result.stoppedBy,
-        reflector: reflectorKind,
-        rcvbufErrors,
-        sendErrors: full.sendErrors,
-        warmupMs: o.warmupMs,
-        warmupProbes: full.sent - result.sent,
-        pacingLateP99Ms: Math.round(full.pacing.lateP99Us) / 1000,
-        clockCorrectionMs: Math.round((agentError - selfError) * 1000) / 1000,
-      },
-      analysis,
-      stream: result,
-      injected,
-      events,
-      warnings,
-      labProblems,
+/** Starts the probe agent on a fixed schedule (warm-up + one slot per fault). */
+async function startStream(run: DrillRun, lab: Lab, t0: number): Promise<Stream> {
+  const { o } = run;
+  if (run.reflectorStart) run.reflector = await run.reflectorStart;
+  run.restoreRmem = await enlargeReceiveBuffers(lab.topo.host, run.where === 'guest', run.warnings);
+  const target = `${SWITCH_ADDRESS}:${REFLECTOR_PORT}`;
+  // A fixed schedule: fault i is injected at warmup + the slots before it (ms after the first
+  // probe), and the stream is exactly as long as the schedule. The agent then ends by its count
+  // and drains its echoes for up to `drainMs`: under a loaded CPU echoes can sit in its socket
+  // for a while, and stopping it early would count them as lost.
+  const streamMs = o.warmupMs + o.faults.map((f) => slotMs(f, o)).reduce((x, y) => x + y, 0);
+  const count = Math.ceil((o.rate * streamMs) / 1000);
+  const drainMs = o.lateAfterMs + 1000;
+  const maxSeconds = Math.ceil(streamMs / 1000 + drainMs / 1000) + 30;
+  run.progress(
+    `probes: ${o.rate} pps from ${HOST_ADDRESS} (${lab.hostDevice}) to ${target} (${lab.reflectorKind} reflector) for ${(streamMs / 1000).toFixed(1)} s, ` +
+      `first fault after a ${o.warmupMs} ms warm-up`,
+  );
+  run.clockDir = await mkdtemp(join(tmpdir(), 'bondd-drill-'));
+  const clockFile = join(run.clockDir, 'agent-clock');
+  const agentPath = clockedAgentPath();
+  if (!agentPath) run.warnings.push('dist/src/drill/clocked-agent.js is missing: the probe agent\'s clock error is not corrected');
+  const savedClockVar = process.env[CLOCK_FILE_VAR];
+  process.env[CLOCK_FILE_VAR] = clockFile;
+  try {
+    run.probe = run.mods.probe.runProbe({
+      ...(agentPath ? { agentPath } : {}),
+      netns: lab.topo.host.name,
+      to: target,
+      bind: `${HOST_ADDRESS}:${PROBE_PORT}`,
+      rate: o.rate,
+      count,
+      maxSeconds,
+      drainMs,
+      pacing: o.pacing,
     });
-    progress('done; removing the lab');
-    const title = `failover drill: ${BOND} ${o.mode}, ${o.nics} NICs, miimon ${o.miimon}, updelay ${o.updelay}, ${o.rate} pps, kernel ${report.kernel}`;
-    // The NIC's own carrier edges stay in the JSON; on the timeline the fault marks them.
-    const drawn = events.filter((e) => e.kind !== 'nic-carrier-off' && e.kind !== 'nic-carrier-on');
-    return {
-      report,
-      probe: result,
-      events,
-      analysis,
-      svg: () => renderTimeline({ probe: result, events: drawn, faults: analysis.faults, title, lateAfterMs: o.lateAfterMs }),
-    };
   } finally {
-    probe?.stop();
-    await probe?.done.catch(() => undefined);
-    const leftover = reflector ?? (await reflectorStart?.catch(() => undefined));
-    await leftover?.stop().catch(() => undefined);
-    watcher?.close();
-    await host?.close().catch(() => undefined);
-    await partner?.close().catch(() => undefined);
-    rtnlHost?.close();
-    rtnlSw?.close();
-    await topo?.destroy();
-    await restoreRmem?.().catch(() => undefined);
-    if (clockDir) await rm(clockDir, { recursive: true, force: true }).catch(() => undefined);
+    // The variable is only for the agent (spawn copied the environment).
+    if (savedClockVar === undefined) delete process.env[CLOCK_FILE_VAR];
+    else process.env[CLOCK_FILE_VAR] = savedClockVar;
   }
+  const handle = run.probe;
+  // The agent's pace is the drill's clock: ahead of this process (which decodes the netlink
+  // burst every fault causes just when the agent must keep sending) and of other work on a
+  // small machine. Best effort: needs CAP_SYS_NICE.
+  try {
+    setPriority(handle.pid, PROBE_NICE);
+  } catch {
+    /* not allowed: the quality check will tell if it mattered */
+  }
+  const firstStarted = await handle.started;
+  // Written by clocked-agent.js before the agent started sending.
+  const agentError = await readFile(clockFile, 'utf8').then(
+    (text) => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : 0),
+    () => 0,
+  );
+  const udpBefore = await udpCounters(handle.pid);
+  let ended = false;
+  void handle.done.then(
+    () => void (ended = true),
+    () => void (ended = true),
+  );
+  return { handle, firstProbe: firstStarted - agentError, agentError, udpBefore, setupMs: Date.now() - t0, ended: () => ended };
+}
+
+/** The NIC a fault hits when the sequence does not name one. */
+function chooseNic(step: FaultStepKind, watch: Watch, lab: Lab, cut: readonly string[]): { nic: string | undefined; active: string | null; slaves: string[] } {
+  const slaves = watch.slavesNow();
+  const active = lab.primary ? watch.activeNow() : null;
+  const usable = slaves.filter((n) => !cut.includes(n) && watch.miiOf(n) === 0);
+  switch (step) {
+    case 'carrier-loss':
+    case 'flap':
+    case 'nic-delete':
+      return { nic: active ?? usable[0], active, slaves };
+    case 'backup-loss':
+      return { nic: usable.filter((n) => n !== (active ?? usable[0]))[0], active, slaves };
+    case 'restore':
+      return { nic: cut[cut.length - 1], active, slaves };
+  }
+}
+
+/** Makes one fault over rtnetlink (requests encoded before the time is stamped). */
+async function injectFault(run: DrillRun, lab: Lab, f: NormalizedDrillOptions['faults'][number], nic: string, times: number, intervalMs: number, cut: string[]): Promise<{ t: number; injectMs: number }> {
+  const port = lab.topo.nic(nic).port;
+  // Under emulation the encoding alone takes milliseconds, and the kernel acts only once the
+  // message is sent.
+  const down = linkRequest({ name: port, up: false });
+  const up = linkRequest({ name: port, up: true });
+  const del = linkRequest({ name: nic });
+  const send = (rtnl: Rtnl, type: number, payload: Buffer) => rtnl.request(type, 0, payload);
+  const t = run.clock();
+  switch (f.step) {
+    case 'carrier-loss':
+    case 'backup-loss':
+      await send(lab.rtnlSw, RTM_NEWLINK, down);
+      cut.push(nic);
+      break;
+    case 'restore':
+      await send(lab.rtnlSw, RTM_NEWLINK, up);
+      cut.splice(cut.indexOf(nic), 1);
+      break;
+    case 'flap':
+      for (let k = 0; k < times; k++) {
+        await send(lab.rtnlSw, RTM_NEWLINK, down);
+        await sleep(intervalMs);
+        await send(lab.rtnlSw, RTM_NEWLINK, up);
+        if (k + 1 < times) await sleep(intervalMs);
+      }
+      break;
+    case 'nic-delete': {
+      // Both veth ends go: the NIC disappears (hot unplug, driver unbind).
+      await send(lab.rtnlHost, RTM_DELLINK, del);
+      const at = lab.topo.nics.findIndex((n) => n.name === nic);
+      if (at >= 0) lab.topo.nics.splice(at, 1);
+      if (cut.includes(nic)) cut.splice(cut.indexOf(nic), 1);
+      break;
+    }
+  }
+  return { t, injectMs: run.clock() - t };
+}
+
+/** Within a fault's slot: waits for the bond's reaction (shown in progress and the report). */
+async function awaitReaction(run: DrillRun, lab: Lab, watch: Watch, step: FaultStepKind, nic: string, cut: readonly string[], left: () => number): Promise<boolean> {
+  const { primary } = lab;
+  if (step === 'carrier-loss' || step === 'backup-loss') return until(() => watch.miiOf(nic) === 2, left());
+  if (step === 'restore' || step === 'flap') {
+    const back = await until(() => watch.miiOf(nic) === 0 && (primary === null || nic !== primary || watch.activeNow() === primary), left());
+    if (!lab.lacp || !back) return back;
+    const ports = (): number => watch.slavesNow().filter((n) => !cut.includes(n)).length;
+    return until(async () => lacpNegotiated(await lab.host.readBond(BOND), ports()), left(), 250);
+  }
+  return until(() => watch.gone.has(nic) && (primary === null || watch.activeNow() !== null), left());
+}
+
+/** The fault sequence, each fault at its slot of the schedule. */
+async function runSchedule(run: DrillRun, lab: Lab, watch: Watch, stream: Stream): Promise<{ injected: InjectedFault[]; aborted: boolean }> {
+  const { o } = run;
+  const slots = o.faults.map((f) => slotMs(f, o));
+  const injected: InjectedFault[] = [];
+  const cut: string[] = []; // NICs whose port is down, most recent last
+  let slotStart = stream.firstProbe + o.warmupMs;
+  for (let i = 0; i < o.faults.length; i++) {
+    const f = o.faults[i]!;
+    const slotEnd = slotStart + slots[i]!;
+    await sleep(slotStart - run.clock());
+    slotStart = slotEnd;
+    if (run.options.signal?.aborted) {
+      run.warnings.push(`aborted before fault ${i + 1}`);
+      stream.handle.stop();
+      return { injected, aborted: true };
+    }
+    if (stream.ended()) {
+      run.labProblems.push(`the probe stream ended before fault ${i + 1} (${f.step}); the rest was skipped`);
+      break;
+    }
+    const lateBy = run.clock() - (slotEnd - slots[i]!);
+    if (lateBy > 100) run.labProblems.push(`fault ${i + 1} (${f.step}) was injected ${lateBy.toFixed(0)} ms late (busy CPU)`);
+    const chosen = chooseNic(f.step, watch, lab, cut);
+    const nic = f.nic ?? chosen.nic;
+    const { active } = chosen;
+    if (nic === undefined || !chosen.slaves.includes(nic)) {
+      run.warnings.push(`fault ${i + 1} (${f.step}) skipped: no ${f.step === 'restore' ? 'NIC to restore' : 'suitable NIC'}${nic ? ` (${nic} is not a slave)` : ''}`);
+      continue;
+    }
+    const times = f.times ?? 3;
+    const intervalMs = f.intervalMs ?? flapIntervalMs(o.miimon);
+    const label = {
+      'carrier-loss': `carrier loss ${nic}${active === nic ? ' (active)' : ''}`,
+      'backup-loss': `carrier loss ${nic} (${lab.primary ? 'backup' : 'second NIC'})`,
+      restore: `restore ${nic}`,
+      flap: `flap ${nic} ${times}x ${intervalMs} ms`,
+      'nic-delete': `delete ${nic}${active === nic ? ' (active)' : ''}`,
+    }[f.step];
+    const kind = f.step === 'backup-loss' ? 'carrier-loss' : f.step;
+    run.progress(`fault ${i + 1}/${o.faults.length}: ${label}`);
+    const { t, injectMs } = await injectFault(run, lab, f, nic, times, intervalMs, cut);
+    const fault: InjectedFault = { step: f.step, kind, label, nic, t, injectMs, activeBefore: active, activeAfter: null };
+    injected.push(fault);
+    watch.events.push({ t, kind, nic, label });
+    const reacted = await awaitReaction(run, lab, watch, f.step, nic, cut, () => slotEnd - 100 - run.clock());
+    if (!reacted) run.warnings.push(`fault ${i + 1} (${label}): the bond had not settled by the end of its ${slots[i]} ms slot`);
+    await sleep(slotEnd - 50 - run.clock());
+    fault.activeAfter = lab.primary ? watch.activeNow() : null;
+  }
+  return { injected, aborted: false };
+}
+
+/** Collects the stream, analyses it against the events and builds the report. */
+async function analyseRun(run: DrillRun, lab: Lab, watch: Watch, stream: Stream, r: { injected: InjectedFault[]; aborted: boolean; startedAt: Date }): Promise<DrillOutcome> {
+  const { o } = run;
+  const fullRaw = await stream.handle.done;
+  const full: ProbeResult = { ...fullRaw, startMs: fullRaw.startMs - stream.agentError };
+  run.probe = undefined;
+  const endedAt = run.clock();
+  // The agent has exited; a process inside the namespace reads its counters.
+  const udpAfter = stream.udpBefore ? parseUdpCounters((await lab.topo.host.exec('cat', ['/proc/net/snmp']).catch(() => ({ stdout: '' }))).stdout) : null;
+  const rcvbufErrors = stream.udpBefore && udpAfter ? (udpAfter['RcvbufErrors'] ?? 0) - (stream.udpBefore['RcvbufErrors'] ?? 0) : null;
+  if (full.stoppedBy !== 'count' && !r.aborted) run.labProblems.push(`the probe stream ended early (${full.stoppedBy})`);
+  if (full.received === 0) {
+    throw new DrillError(`no probe came back at all (${lab.reflectorKind} reflector); try --reflector agent, and check that ${lab.hostDevice} passes traffic`);
+  }
+  // Counted: the last BASELINE_MS of the warm-up (the calm before the first fault) to the end.
+  // The rest of the warm-up is the agent's start-up (V8 compiling its loop), not the bond.
+  const countFrom = stream.firstProbe + Math.max(0, o.warmupMs - BASELINE_MS);
+  const result = sliceProbe(full, countFrom, r.aborted ? endedAt - o.lateAfterMs : Infinity);
+  await run.reflector?.stop().catch(() => undefined);
+  run.reflector = undefined;
+  run.reflectorStart = undefined;
+  run.watcher?.close();
+  run.watcher = undefined;
+  // A fault's window opens a little before its stamp: a probe is stamped when the agent hands
+  // it to the kernel, and on a starved machine it can sit in socket and backlog queues for
+  // tens of ms before it reaches the NIC, so the first probes a fault kills may carry stamps
+  // from before the fault (seen in the VM: up to ~40 ms). rttBeforeMs in the report shows it.
+  const analysis = analyze(result, watch.events, { lateAfterMs: o.lateAfterMs, slackMs: run.where === 'guest' ? 100 : 5 });
+  const report = buildReport({
+    startedAt: r.startedAt,
+    finishedAt: new Date(),
+    setupMs: stream.setupMs,
+    kernel: release(),
+    node: process.version,
+    where: run.where,
+    bond: {
+      name: BOND,
+      mode: o.mode,
+      slaves: lab.nics,
+      miimon: o.miimon,
+      updelay: o.updelay,
+      downdelay: o.downdelay,
+      primary: lab.primary,
+      options: Object.fromEntries(REPORTED_OPTIONS.filter((k) => k in lab.observed.options).map((k) => [k, lab.observed.options[k]!])),
+      ...(lab.hostDevice !== BOND ? { stack: { vlan: o.vlan, bridge: o.bridge ? DRILL_BRIDGE : null, device: lab.hostDevice } } : {}),
+    },
+    probe: {
+      from: HOST_ADDRESS,
+      to: result.to,
+      rateHz: result.rateHz,
+      count: result.count,
+      sent: result.sent,
+      pacing: result.pacing.mode,
+      stoppedBy: result.stoppedBy,
+      reflector: lab.reflectorKind,
+      rcvbufErrors,
+      sendErrors: full.sendErrors,
+      warmupMs: o.warmupMs,
+      warmupProbes: full.sent - result.sent,
+      pacingLateP99Ms: Math.round(full.pacing.lateP99Us) / 1000,
+      clockCorrectionMs: Math.round((stream.agentError - run.selfError) * 1000) / 1000,
+    },
+    analysis,
+    stream: result,
+    injected: r.injected,
+    events: watch.events,
+    warnings: run.warnings,
+    labProblems: run.labProblems,
+  });
+  run.progress('done; removing the lab');
+  const over = lab.hostDevice !== BOND ? ` over ${lab.hostDevice}` : '';
+  const title = `failover drill: ${BOND} ${o.mode}${over}, ${o.nics} NICs, miimon ${o.miimon}, updelay ${o.updelay}, ${o.rate} pps, kernel ${report.kernel}`;
+  // The NIC's own carrier edges stay in the JSON; on the timeline the fault marks them.
+  const drawn = watch.events.filter((e) => e.kind !== 'nic-carrier-off' && e.kind !== 'nic-carrier-on');
+  return {
+    report,
+    probe: result,
+    events: watch.events,
+    analysis,
+    svg: () => renderTimeline({ probe: result, events: drawn, faults: analysis.faults, title, lateAfterMs: o.lateAfterMs }),
+  };
+}
+
+/** Removes everything the run made (agents, sockets, namespaces), whatever step it reached. */
+async function cleanUp(run: DrillRun): Promise<void> {
+  run.probe?.stop();
+  await run.probe?.done.catch(() => undefined);
+  const leftover = run.reflector ?? (await run.reflectorStart?.catch(() => undefined));
+  await leftover?.stop().catch(() => undefined);
+  run.watcher?.close();
+  await run.host?.close().catch(() => undefined);
+  await run.partner?.close().catch(() => undefined);
+  run.rtnlHost?.close();
+  run.rtnlSw?.close();
+  await run.topo?.destroy();
+  await run.restoreRmem?.().catch(() => undefined);
+  if (run.clockDir) await rm(run.clockDir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function firstLine(text: string): string {

@@ -125,6 +125,8 @@ export interface DrillReport {
     primary: string | null;
     /** The options the kernel reported after setup (a relevant subset). */
     options: Record<string, string | number | string[]>;
+    /** `--vlan` / `--bridge`: the layers the probes went through, and the device carrying the address. */
+    stack?: { vlan: number | null; bridge: string | null; device: string };
   };
   probe: {
     from: string;
@@ -441,6 +443,7 @@ export function formatReport(report: DrillReport): string {
     `failover drill: ${b.name} ${b.mode} over ${b.slaves.join(', ')}` +
       `, miimon ${b.miimon} ms, updelay ${b.updelay} ms, downdelay ${b.downdelay} ms` +
       (b.primary ? `, primary ${b.primary}` : ''),
+    ...(b.stack ? [`probes over the bond's stack: ${[b.stack.vlan !== null ? `VLAN ${b.stack.vlan}` : null, b.stack.bridge ? `bridge ${b.stack.bridge}` : null].filter(Boolean).join(' → ')} (address on ${b.stack.device})`] : []),
     `kernel ${report.kernel} (${report.where}), probes ${p.from} → ${p.to} at ${p.rateHz} pps (achieved ${p.achievedHz}), ` +
       `${p.reflector} reflector, an echo later than ${p.lateAfterMs} ms counts as lost`,
     '',

@@ -16,7 +16,7 @@
  */
 import type { ObservedBond } from '../bond/backend.js';
 import type { BondMode, OptionValue } from '../bond/option-types.js';
-import { BOND_OPTIONS, applyOrderNames, findOption, findSlaveOption, miimonMultiples, namesASlave, sameOptionValue } from '../bond/options.js';
+import { BOND_OPTIONS, FAIL_OVER_MAC_OPTION, applyOrderNames, findOption, findSlaveOption, miimonMultiples, namesASlave, sameOptionValue } from '../bond/options.js';
 import type { DesiredBond, DesiredConfig, RouteSpec, SlaveSpec } from '../config/types.js';
 import type { ObservedHost, ObservedInterface } from './observed.js';
 import { planStack, routeText, sameRoute, type StackAction, type StackPhases } from './stack-planner.js';
@@ -363,8 +363,9 @@ function planBond(desired: DesiredBond, host: ObservedHost, pending: PendingSlav
 function expectedFirstSlaveMac(desired: DesiredBond, observed: ObservedBond | null, wanted: string[], host: ObservedHost, hasSlavesNow: boolean): { mac: string; reason: string } | null {
   if (desired.macAddress !== undefined && desired.macAddress !== 'first-slave') return null;
   if (!observed || !hasSlavesNow || !wanted.length) return null;
-  const failOverMac = String(desired.options['fail_over_mac'] ?? observed.options['fail_over_mac'] ?? 'none');
-  if (failOverMac === 'active' || failOverMac === '1') return null;
+  const fom = FAIL_OVER_MAC_OPTION.name;
+  const failOverMac = String(desired.options[fom] ?? observed.options[fom] ?? 'none');
+  if (FAIL_OVER_MAC_OPTION.effectiveModes?.includes(observed.mode) && (failOverMac === 'active' || failOverMac === '1')) return null;
   const first = host.interfaces.find((i) => i.name === wanted[0]);
   if (!first?.permMac || !observed.slaves.some((s) => s.name === first.name)) return null;
   if (observed.mac === first.permMac) return null;

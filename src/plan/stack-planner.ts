@@ -116,10 +116,12 @@ export function planStack(desired: DesiredBond, host: ObservedHost, ctx: StackCo
   planVlans(desired, links, out, fresh, ctx);
   planBridges(desired, links, out, fresh, ctx);
   for (const layer of upperIpLayers(desired)) planLayerIp(layer, host, links.get(layer.device), out, fresh, ctx);
-  // The bond's own addresses and routes are planner.ts's; its accept_ra is set here like any layer's.
+  // The bond's own addresses and routes are planner.ts's; its accept_ra is set here like any layer's,
+  // also on a bond this plan creates (the kernel gives a new device the `default` value, accept_ra 1).
   const self = links.get(desired.name);
-  if (desired.acceptRa !== undefined && desired.dhcp !== 'ipv6' && desired.dhcp !== 'both' && self && self.kind === 'bond' && (self.inet6 === undefined || (self.inet6.acceptRa > 0) !== desired.acceptRa)) {
-    out.devices.push({ op: 'set-devconf', device: desired.name, key: 'accept_ra', value: desired.acceptRa ? 1 : 0, impact: 'none', reason: `accept_ra ${self.inet6?.acceptRa ?? '?'} → ${desired.acceptRa ? 1 : 0}` });
+  const raDiffers = !self || (self.kind === 'bond' && (self.inet6 === undefined || (self.inet6.acceptRa > 0) !== desired.acceptRa));
+  if (desired.acceptRa !== undefined && desired.dhcp !== 'ipv6' && desired.dhcp !== 'both' && raDiffers) {
+    out.devices.push({ op: 'set-devconf', device: desired.name, key: 'accept_ra', value: desired.acceptRa ? 1 : 0, impact: 'none', reason: `accept_ra ${self ? (self.inet6?.acceptRa ?? '?') : '(new)'} → ${desired.acceptRa ? 1 : 0}` });
   }
   return out;
 }

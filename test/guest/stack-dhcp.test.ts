@@ -16,7 +16,7 @@ import { Bondd, inGuest, requireBuilt, scratchDir, writeFiles } from './helpers/
 import { allLayersPass, buildPartner, ping } from './helpers/stack-lab.js';
 
 const canRun = inGuest || (process.getuid?.() === 0 && hostHasBonding());
-const T = 600_000;
+const T = 240_000;
 
 function yaml(o: { lacpRate: string; dhcp: boolean }): string {
   return `bonds:
@@ -85,6 +85,15 @@ describe.skipIf(!canRun)('DHCP on a VLAN of the bond, supervised dhcpcd against 
     }
   }, T);
 
+  /** On a failure: what the daemon, the journal and the kernel say (the test output is all there is from the VM). */
+  const diagnose = async (d: Bondd, what: string): Promise<never> => {
+    const journal = await d.events({ bond: 'bond0' }).catch((e: Error) => [{ message: e.message }]);
+    const ps = await runCommand('ps', ['-eo', 'pid,args']).catch((e: Error) => ({ stdout: e.message }));
+    const addr = await topo.host.ip('address', 'show', 'dev', 'bond0.30').catch((e: Error) => ({ stdout: e.message }));
+    console.log(`--- ${what}\n--- bondd output:\n${d.output}\n--- journal:\n${journal.map((e) => e.message).join('\n')}\n--- ps:\n${ps.stdout}\n--- bond0.30:\n${addr.stdout}`);
+    throw new Error(`${what} (diagnostics above)`);
+  };
+
   const lease = async (d: Bondd): Promise<DhcpClientStatus | undefined> => {
     const [s] = await d.call<Status[]>('status', { bond: 'bond0' });
     const c = s?.dhcp?.find((x) => x.device === 'bond0.30' && x.family === 4);
@@ -100,7 +109,7 @@ describe.skipIf(!canRun)('DHCP on a VLAN of the bond, supervised dhcpcd against 
       const first = await waitFor(async () => {
         const c = await lease(d);
         return c && c.lease.length === 1 ? c : null;
-      }, 'a DHCP lease on bond0.30', 120_000, 500);
+      }, 'a DHCP lease on bond0.30', 90_000, 500).catch(() => diagnose(d, 'no DHCP lease on bond0.30'));
       expect(first.lease[0]).toMatch(/^203\.0\.113\.(14\d|150)\/25$/);
       expect(first.adopted).toBe(false);
       const events = await d.events({ bond: 'bond0' });
@@ -124,12 +133,13 @@ describe.skipIf(!canRun)('DHCP on a VLAN of the bond, supervised dhcpcd against 
       process.kill(first.pid!, 'SIGKILL');
       const renewed = await waitFor(async () => {
         const c = await lease(d);
-        return c && c.pid !== first.pid && c.lease.length === 1 && /^203\.0\.113\.1[67]\d\/25$/.test(c.lease[0]!) ? c : null;
-      }, 'a restarted client with a new lease', 120_000, 500);
+        return c && c.pid !== null && c.pid !== first.pid && c.lease.some((a) => /^203\.0\.113\.1[67]\d\/25$/.test(a)) ? c : null;
+      }, 'a restarted client with a new lease', 90_000, 500).catch(() => diagnose(d, 'no new lease from a restarted client'));
       expect(renewed.restarts).toBeGreaterThanOrEqual(1);
       const journal = await d.events({ bond: 'bond0' });
       expect(journal.some((e) => e.kind === 'dhcp-client' && /dhcpcd ended .*restarting/.test(e.message))).toBe(true);
-      expect(journal.some((e) => e.kind === 'dhcp-lease' && e.message.includes(renewed.lease[0]!))).toBe(true);
+      const fresh = renewed.lease.find((a) => /^203\.0\.113\.1[67]\d\/25$/.test(a))!;
+      expect(journal.some((e) => e.kind === 'dhcp-lease' && e.message.includes(fresh))).toBe(true);
     } finally {
       await d.stop();
     }
@@ -142,15 +152,15 @@ describe.skipIf(!canRun)('DHCP on a VLAN of the bond, supervised dhcpcd against 
     try {
       const before = await waitFor(async () => {
         const c = await lease(d);
-        return c && c.lease.length === 1 ? c : null;
+        return c && c.lease.length >= 1 ? c : null;
       }, 'the lease', 60_000, 500);
       await writeFiles(dir, { 'bondd.yaml': yaml({ lacpRate: 'fast', dhcp: true }) });
       const reload = await d.call<{ ok: boolean; message: string }>('reload');
       expect(reload.ok, reload.message).toBe(true);
       const back = await waitFor(async () => {
         const c = await lease(d);
-        return c && c.lease.length === 1 && (await ping(topo.host, '203.0.113.129')) ? c : null;
-      }, 'the lease back after the down cycle', 120_000, 500);
+        return c && c.lease.length >= 1 && (await ping(topo.host, '203.0.113.129')) ? c : null;
+      }, 'the lease back after the down cycle', 90_000, 500).catch(() => diagnose(d, 'no lease after the down cycle'));
       expect(back.lease).toEqual(before.lease);
       await allLayersPass(topo.host);
 

@@ -51,6 +51,9 @@ describe('bad input: exit 2, the argument named, nothing touched', () => {
     [['apply', '--confirm-within', '2h'], /--confirm-within: 2h is outside 1s..1h/],
     [['options', '--mode', 'bogus'], /mode: "bogus" is not one of/],
     [['completion', 'fish'], /Invalid values/],
+    [['import'], /name a format \(netplan, nm, networkd, interfaces, ifcfg\) or use --from-host/],
+    [['import', 'netplan', '--from-host'], /--from-host picks the format itself; leave out the format/],
+    [['import', 'wicked'], /Invalid values/],
     [['statsu'], /unknown command "statsu"; did you mean status\?/],
     [[], /give a command/],
   ];

@@ -104,6 +104,12 @@ describe('coexistence files', () => {
     expect(await readFile(join(root, NM_FILE), 'utf8')).toMatch(/^unmanaged-devices=interface-name:bond0;interface-name:bond1;interface-name:eth1;interface-name:eth2;mac:52:54:00:00:00:09$/m);
   });
 
+  it("a bond's VLANs and bridges are bondd's devices too", () => {
+    const config = cfg([{ name: 'bond0', slaves: [{ name: 'eth1' }] }]);
+    Object.assign(config.bonds[0]!, { vlans: [{ id: 10, name: 'bond0.10', bridge: { name: 'vmbr10' } }], bridge: undefined });
+    expect(bonddDevices(config).names).toEqual(['bond0', 'bond0.10', 'vmbr10', 'eth1']);
+  });
+
   it('a configuration without bonds removes the files (nothing of the old one stays claimed)', async () => {
     const root = await scratch();
     await keepOthersOut(cfg([{ name: 'bond0', slaves: [{ name: 'eth1' }] }]), { root });

@@ -227,6 +227,13 @@ describe('drill options and schedule', () => {
     expect(() => normalizeDrillOptions({ faults: ['unplug' as never] })).toThrow(/unknown step "unplug"/);
     expect(() => normalizeDrillOptions({ faults: [] })).toThrow(/1 to 20 steps/);
     expect(() => normalizeDrillOptions({ faults: [{ step: 'flap', nic: '../x' }] })).toThrow(/nic must be/);
+    expect(() => normalizeDrillOptions({ vlan: 4095 })).toThrow(/vlan must be an integer from 1 to 4094/);
+    expect(() => normalizeDrillOptions({ vlan: 0 })).toThrow(/vlan must be an integer from 1 to 4094/);
+  });
+
+  it('--vlan and --bridge: the stack the probes go through (none by default)', () => {
+    expect(normalizeDrillOptions({})).toMatchObject({ vlan: null, bridge: false });
+    expect(normalizeDrillOptions({ vlan: 100, bridge: true })).toMatchObject({ vlan: 100, bridge: true });
   });
 
   it('slots leave room for detection, updelay and (802.3ad) LACP', () => {

@@ -76,13 +76,13 @@ describe('import interfaces: ifupdown2 and old ifupdown spellings, the bond stac
     expect(r.config.bonds[0]).toMatchObject({ dhcp: 'both', acceptRa: true });
   });
 
-  it('a bridge port that carries an address is an error naming both', async () => {
+  it('a bridge port that carries an address is an error at the address (the stack rules of bondd.yaml)', async () => {
     const e = await importInterfaces(await file('auto bond0\niface bond0 inet static\n  address 192.0.2.5/24\n  bond-slaves eth0\n  bond-mode 1\n  bond-miimon 100\nauto br0\niface br0 inet manual\n  bridge-ports bond0\n')).then(
       () => undefined,
       (x: unknown) => x,
     );
     expect(e).toBeInstanceOf(ImportError);
-    expect((e as ImportError).problems.map((p) => `${p.line}: ${p.message}`)).toEqual([expect.stringMatching(/^3: bond0 is a port of bridge br0 and cannot also carry addresses/)]);
+    expect((e as ImportError).problems.map((p) => `${p.line}: ${p.message}`)).toEqual([expect.stringMatching(/^3: bond0 is a port of bridge br0: a bridge port cannot carry addresses/)]);
   });
 
   it('CR-only line endings are named once', async () => {

@@ -42,7 +42,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
  * only go down. Lower a ceiling when a file gets cleaner; remove the entry at 0.
  */
 const CEILINGS: Readonly<Record<string, number>> = {
-  'src/config/yaml.ts': 10,
+  'src/config/yaml.ts': 9,
   'src/config/ifcfg.ts': 5,
   'src/config/interfaces.ts': 4,
   'src/config/check.ts': 8,

@@ -184,4 +184,15 @@ describe('planner: the bond stack', () => {
     ]);
     expect(ops(plan(snap, h))).toEqual([]);
   });
+
+  it('sets accept_ra on a bond the same plan creates (a new device starts with the default, 1)', () => {
+    const h = emptyHost();
+    h.interfaces = [
+      { name: 'eth0', index: 2, permMac: '52:54:00:00:00:02', master: null, up: false, kind: 'veth' },
+      { name: 'eth1', index: 3, permMac: '52:54:00:00:00:03', master: null, up: false, kind: 'veth' },
+    ];
+    const steps = ops(plan({ bonds: [desired({ vlans: [], acceptRa: false, addresses: ['192.0.2.10/24'] })] }, h));
+    expect(steps).toContain('set bond0 accept_ra=0');
+    expect(steps.indexOf('set bond0 accept_ra=0')).toBeGreaterThan(steps.indexOf('create bond0 mode 802.3ad miimon=100 lacp_rate=slow'));
+  });
 });

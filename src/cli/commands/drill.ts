@@ -1,7 +1,7 @@
 /**
  * bondctl drill [--mode M] [--nics N] [--miimon MS] [--updelay MS] [--downdelay MS] [--rate PPS]
  *               [--json] [--json-file FILE] [--svg FILE] [--reflector auto|tc|agent]
- *               [--where auto|host|guest]
+ *               [--where auto|host|guest] [--vlan ID [--bridge]]
  *
  * The failover drill (src/drill/drill.ts): builds a bond over veth NICs in throwaway network
  * namespaces, streams probes through it, breaks its links one way after another and reports
@@ -51,6 +51,10 @@ export interface DrillArgs {
   svg?: string;
   reflector: string;
   where: string;
+  /** Probe over this 802.1Q VLAN on the bond. */
+  vlan?: number;
+  /** Probe through a bridge on the VLAN (or on the bond). */
+  bridge?: boolean;
   /** Hidden: print the table / JSON (false in the guest re-run: the caller prints it). */
   table: boolean;
 }
@@ -115,13 +119,16 @@ export async function drillOptionsFromArgs(args: DrillArgs): Promise<DrillOption
   const downdelay = integer('downdelay', args.downdelay);
   if (updelay !== undefined) options.updelay = updelay;
   if (downdelay !== undefined) options.downdelay = downdelay;
+  const vlan = integer('vlan', args.vlan);
+  if (vlan !== undefined) options.vlan = vlan;
+  if (args.bridge) options.bridge = true;
   // The drill's own checks (ranges, delays as multiples of miimon), before anything is built.
   const { normalizeDrillOptions, DrillOptionError } = await import('../../drill/drill.js');
   try {
     normalizeDrillOptions(options);
   } catch (error) {
     if (error instanceof DrillOptionError) {
-      const flag = error.message.replace(/^(nics|miimon|updelay|downdelay|rate)\b/, '--$1');
+      const flag = error.message.replace(/^(nics|miimon|updelay|downdelay|rate|vlan)\b/, '--$1');
       throw new UsageError(flag);
     }
     throw error;
@@ -186,6 +193,8 @@ async function runElsewhere(args: DrillArgs, options: DrillOptions, deps: DrillC
   if (options.updelay !== undefined) argv.push('--updelay', String(options.updelay));
   if (options.downdelay !== undefined) argv.push('--downdelay', String(options.downdelay));
   argv.push('--rate', String(options.rate), '--reflector', options.reflector ?? 'auto', '--where', 'host', '--no-table');
+  if (options.vlan !== undefined) argv.push('--vlan', String(options.vlan));
+  if (options.bridge) argv.push('--bridge');
   argv.push('--json-file', `${RESULTS_VAR}/drill.json`, '--svg', `${RESULTS_VAR}/drill.svg`);
   deps.err('drill: this kernel has no bonding driver; running the drill in the test VM (scripts/guest, about a minute)\n');
   let result: GuestRunResult;
@@ -269,9 +278,12 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
       .option('svg', { type: 'string', describe: 'write the timeline (SVG) to this file' })
       .option('reflector', { type: 'string', default: 'auto', choices: ['auto', 'tc', 'agent'], describe: 'who echoes the probes: the kernel (tc) or a UDP agent' })
       .option('where', { type: 'string', default: 'auto', choices: ['auto', 'host', 'guest'], describe: 'run here (host), in the test VM (guest), or here when this kernel has bonding (auto)' })
+      .option('vlan', { type: 'number', describe: 'probe over this 802.1Q VLAN on the bond (1-4094): the whole stack through failover' })
+      .option('bridge', { type: 'boolean', default: false, describe: 'probe through a bridge on the VLAN (or on the bond)' })
       .option('table', { type: 'boolean', default: true, hidden: true })
       .example('$0 drill --svg drill.svg', 'active-backup over 2 NICs, miimon 100, the timeline in drill.svg')
-      .example('$0 drill --mode 802.3ad --json', 'LACP against a partner bond, JSON report') as unknown as Argv<DrillArgs>,
+      .example('$0 drill --mode 802.3ad --json', 'LACP against a partner bond, JSON report')
+      .example('$0 drill --vlan 100 --bridge', 'probes over VLAN 100 on the bond and a bridge on it') as unknown as Argv<DrillArgs>,
   handler: async (args) => {
     await runDrillCommand(args, processDrillDeps());
   },

@@ -19,6 +19,7 @@ import { DEFAULT_IFCFG_DIR } from '../../config/ifcfg.js';
 import { DEFAULT_INTERFACES_FILE } from '../../config/interfaces.js';
 import { defaultModprobeFiles } from '../../config/modprobe.js';
 import { renderYaml } from '../../config/render.js';
+import { UsageError } from '../exit-codes.js';
 
 const FORMATS = ['netplan', 'nm', 'networkd', 'interfaces', 'ifcfg'] as const;
 
@@ -48,8 +49,8 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option('system-modprobe', { type: 'boolean', default: false, describe: 'ifcfg only: also read the modprobe files of this system (/etc/modprobe.d/*.conf ...)' })
       .option('output', { alias: 'o', type: 'string', describe: 'write the YAML to this file instead of stdout' })
       .check((a) => {
-        if (!a['from-host'] && a.format === undefined) throw new Error(`name a format (${FORMATS.join(', ')}) or use --from-host`);
-        if (a['from-host'] && a.format !== undefined) throw new Error('--from-host picks the format itself; leave out the format');
+        if (!a['from-host'] && a.format === undefined) throw new UsageError(`name a format (${FORMATS.join(', ')}) or use --from-host`);
+        if (a['from-host'] && a.format !== undefined) throw new UsageError('--from-host picks the format itself; leave out the format');
         return true;
       })
       .example('$0 import --from-host -o /etc/bondd/bondd.yaml', '')

@@ -42,8 +42,14 @@ export async function stackState(ns: Namespace): Promise<StackState> {
     if (sd) for (const k of Object.keys(sd)) if (k.startsWith('ad_')) delete sd[k];
     const d = l.linkinfo?.info_data as Record<string, unknown> | undefined;
     if (d && l.linkinfo?.info_kind === 'bond') delete d['ad_info'];
-    // Bridge timers run on their own.
-    if (d && l.linkinfo?.info_kind === 'bridge') for (const k of Object.keys(d)) if (k.endsWith('_timer')) delete d[k];
+    // STP dynamics, not configuration: timers run on their own, and a port that went through
+    // listening/learning under STP leaves a topology change flagged until its timer (max_age +
+    // forward_delay, ~24 s) expires, also after STP is off again. stp_state and forward_delay
+    // themselves stay compared.
+    for (const data of [d, sd]) {
+      if (!data) continue;
+      for (const k of Object.keys(data)) if (k.endsWith('_timer') || k.startsWith('topology_change') || k === 'config_pending') delete data[k];
+    }
   }
   const all = [...(await ns.ipJson<Array<Record<string, unknown>>>('-4', 'route', 'show', 'table', 'main')), ...(await ns.ipJson<Array<Record<string, unknown>>>('-6', 'route', 'show', 'table', 'main'))];
   return { links, addresses: await addressSnapshot(ns), routes: all.map((r) => JSON.stringify(r)).sort() };
