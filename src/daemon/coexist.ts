@@ -22,7 +22,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DesiredConfig } from '../config/types.js';
@@ -89,7 +89,6 @@ async function put(file: string, text: string | null): Promise<boolean> {
  * udev/networkd/NetworkManager files must not name.
  */
 export async function inHostNamespace(): Promise<boolean> {
-  const { readlink } = await import('node:fs/promises');
   const [own, init] = await Promise.all([readlink('/proc/self/ns/net').catch(() => null), readlink('/proc/1/ns/net').catch(() => null)]);
   // Reading PID 1's namespace needs ptrace access, which a sandboxed service (fewer capabilities
   // than PID 1) does not have: a systemd service (INVOCATION_ID) runs in the host's namespace

@@ -369,10 +369,11 @@ function expectedFirstSlaveMac(desired: DesiredBond, observed: ObservedBond | nu
   const first = host.interfaces.find((i) => i.name === wanted[0]);
   if (!first?.permMac || !observed.slaves.some((s) => s.name === first.name)) return null;
   if (observed.mac === first.permMac) return null;
-  // A MAC that came from one of its slaves (say one being released now) is the kernel's doing,
-  // not a rewrite by someone else: left alone, changing it would only disturb the neighbours.
-  const slaveMacs = new Set(observed.slaves.map((s) => host.interfaces.find((i) => i.name === s.name)?.permMac));
-  if (slaveMacs.has(observed.mac)) return null;
+  // A MAC that came from a NIC of this host (a slave, or one released since) is the kernel's
+  // doing, not a rewrite by someone else: left alone, changing it would only disturb the
+  // neighbours (and a rollback must put back exactly what was there).
+  const nicMacs = new Set(host.interfaces.filter((i) => i.kind !== 'bond').map((i) => i.permMac));
+  if (nicMacs.has(observed.mac)) return null;
   return { mac: first.permMac, reason: `MAC ${observed.mac} is not the first slave's (${first.name} ${first.permMac}; policy first-slave)` };
 }
 

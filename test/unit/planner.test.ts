@@ -186,6 +186,13 @@ describe('planner: MAC policy first-slave is verified', () => {
     expect(ops(plan({ bonds: [onlyEth1] }, host(observedBond())))).toEqual(['release eth0 from bond0']);
   });
 
+  it("a MAC from a NIC released earlier (a rollback midway) is the kernel's doing and stays", () => {
+    // eth0 (52:54:00:00:00:02) was released; the bond kept its MAC; eth1 is still enslaved.
+    const h = host(observedBond({ slaves: [slave('eth1', 3, 'active')], activeSlave: 'eth1' }));
+    h.interfaces.find((i) => i.name === 'eth0')!.master = null;
+    expect(ops(plan({ bonds: [desired({ slaves: [{ name: 'eth1', options: {} }] })] }, h))).toEqual([]);
+  });
+
   it('not with fail_over_mac active (the MAC follows the active slave) nor with an explicit MAC policy', () => {
     const active = observedBond({ mac: '7a:11:22:33:44:55', options: { miimon: 100, updelay: 0, downdelay: 0, lacp_rate: 'slow', fail_over_mac: 'active' } });
     expect(ops(plan({ bonds: [desired()] }, host(active)))).toEqual([]);
