@@ -41,13 +41,20 @@ async function stackState(ns: Namespace, bond: string): Promise<Record<string, u
   const master = links.find((l) => l.ifname === bond);
   if (master?.linkinfo?.info_kind !== 'bond') return { missing: bond };
   const { ad_info: _ad, ...options } = master.linkinfo.info_data ?? {};
-  const slaves = links.filter((l) => l.master === bond).map((l) => ({ name: l.ifname, mtu: l.mtu, queue_id: l.linkinfo?.info_slave_data?.['queue_id'] }));
-  const vlans = links
-    .filter((l) => l.linkinfo?.info_kind === 'vlan' && l.link === bond)
-    .map((l) => ({ name: l.ifname, id: l.linkinfo!.info_data!['id'], mtu: l.mtu, master: l.master ?? null }));
-  const bridges = links
-    .filter((l) => l.linkinfo?.info_kind === 'bridge')
-    .map((l) => ({ name: l.ifname, stp: l.linkinfo!.info_data!['stp_state'], forward_delay: l.linkinfo!.info_data!['forward_delay'], ports: links.filter((p) => p.master === l.ifname).map((p) => p.ifname) }));
+  // Sorted by name: the two tools create devices in their own order, so interface indexes (the
+  // order `ip link` lists them in) differ while the state is the same.
+  const byName = <T extends { name: string }>(xs: T[]): T[] => xs.sort((a, b) => a.name.localeCompare(b.name));
+  const slaves = byName(links.filter((l) => l.master === bond).map((l) => ({ name: l.ifname, mtu: l.mtu, queue_id: l.linkinfo?.info_slave_data?.['queue_id'] })));
+  const vlans = byName(
+    links
+      .filter((l) => l.linkinfo?.info_kind === 'vlan' && l.link === bond)
+      .map((l) => ({ name: l.ifname, id: l.linkinfo!.info_data!['id'], mtu: l.mtu, master: l.master ?? null })),
+  );
+  const bridges = byName(
+    links
+      .filter((l) => l.linkinfo?.info_kind === 'bridge')
+      .map((l) => ({ name: l.ifname, stp: l.linkinfo!.info_data!['stp_state'], forward_delay: l.linkinfo!.info_data!['forward_delay'], ports: links.filter((p) => p.master === l.ifname).map((p) => p.ifname).sort() })),
+  );
   const layers = [bond, ...vlans.map((v) => v.name), ...bridges.map((b) => b.name)];
   const ip: Record<string, unknown> = {};
   for (const dev of layers) {
